@@ -1,1 +1,65 @@
-"""hardware_models."""
+"""Hardware models: HLS/synthesis reports, FPGA devices and calibration of HLS estimates.
+
+The public face of the package; other packages import only from here.
+"""
+
+from __future__ import annotations
+
+from hardware_models._calibration import HlsCalibration
+from hardware_models._characterize import (
+    characterize,
+    characterize_synthesis,
+    rows_from_reports,
+)
+from hardware_models._cost_model import Cost, CostModel, WeightMemoryModel, weight_memory_bits
+from hardware_models._devices import Device, available_devices, get_device
+from hardware_models._errors import HardwareModelError, NotFittedError, ReportError
+from hardware_models._operators import (
+    ENERGY_PJ_PER_TOGGLE,
+    FitError,
+    Operator,
+    OperatorCost,
+    OperatorLibrary,
+    OperatorMeasurement,
+)
+from hardware_models._read import read_report
+from hardware_models._report import (
+    RESOURCE_KEYS,
+    HlsReport,
+    MemoryRow,
+    ModuleResources,
+    OperatorRow,
+)
+from hardware_models._yosys import SynthesisError, SynthesisResult, synthesize
+
+__all__ = [
+    "Cost",
+    "CostModel",
+    "WeightMemoryModel",
+    "weight_memory_bits",
+    "RESOURCE_KEYS",
+    "Device",
+    "HardwareModelError",
+    "HlsCalibration",
+    "HlsReport",
+    "MemoryRow",
+    "ModuleResources",
+    "NotFittedError",
+    "OperatorRow",
+    "ReportError",
+    "available_devices",
+    "get_device",
+    "read_report",
+    "ENERGY_PJ_PER_TOGGLE",
+    "FitError",
+    "Operator",
+    "OperatorCost",
+    "OperatorLibrary",
+    "OperatorMeasurement",
+    "SynthesisError",
+    "SynthesisResult",
+    "characterize",
+    "characterize_synthesis",
+    "rows_from_reports",
+    "synthesize",
+]

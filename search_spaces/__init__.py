@@ -1,1 +1,11 @@
-"""search_spaces."""
+"""Search spaces: the variables of a study and their decoding into a Configuration."""
+
+from search_spaces._space import (
+    LayerChoices,
+    LayerDomain,
+    SearchSpace,
+    SpaceError,
+)
+from search_spaces._variable import Variable
+
+__all__ = ["LayerChoices", "LayerDomain", "SearchSpace", "SpaceError", "Variable"]

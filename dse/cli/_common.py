@@ -1,0 +1,35 @@
+"""What `status` and `pareto` share: loading a study's trials from its storage."""
+
+from __future__ import annotations
+
+import optuna
+
+from dse._errors import StudyRunError
+from dse.config import StudyConfig
+from dse.study import make_storage, storage_url
+
+
+def load_trials(config: StudyConfig) -> list[optuna.trial.FrozenTrial]:
+    """The study's trials, read-only; an error when it has never run."""
+    url = storage_url(config)
+    storage = make_storage(url)
+    names = [s.study_name for s in storage.get_all_studies()]
+    if config.study.name not in names:
+        raise StudyRunError(f"no study {config.study.name!r} in {url} yet: run it first")
+    study = optuna.load_study(study_name=config.study.name, storage=storage)
+    return study.get_trials(deepcopy=False)
+
+
+def format_table(rows: list[dict[str, object]], columns: list[str]) -> str:
+    """A plain aligned text table."""
+    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "" if value is None else str(value)

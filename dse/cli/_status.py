@@ -1,0 +1,35 @@
+"""`dse status STUDY.yaml`: counts of trials and the current front."""
+
+from __future__ import annotations
+
+import argparse
+
+from dse.cli._common import format_table, load_trials
+from dse.config import load_study
+from dse.results import trials_table
+
+HELP = "show how far a study is: trials complete, failed, remaining, and the current front"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("study", help="the study file (study.yaml)")
+
+
+def main(args: argparse.Namespace) -> int:
+    config = load_study(args.study)
+    trials = load_trials(config)
+    table = trials_table(trials, config.objective_names, config.directions)
+    states = table["state"].value_counts().to_dict() if len(table) else {}
+    complete = int(states.get("COMPLETE", 0))
+    budget = config.optimizer.budget
+    print(
+        f"study {config.study.name}: {complete} complete, {int(states.get('FAIL', 0))} failed, "
+        f"{int(states.get('RUNNING', 0))} running, {max(0, budget - complete)} remaining "
+        f"of a budget of {budget}"
+    )
+    front = table[table["pareto"]] if len(table) else table
+    print(f"current front: {len(front)} trial(s)")
+    if len(front):
+        columns = ["number", *config.objective_names]
+        print(format_table(front[columns].to_dict("records"), columns))
+    return 0

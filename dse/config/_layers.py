@@ -1,0 +1,79 @@
+"""Resolving the per-layer settings of study.yaml once: defaults, then layer type, then name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
+
+from dse._errors import StudyFileError
+from search_spaces import LayerChoices
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from torch import nn
+
+    from dse.config._schema import SearchSpaceSection
+
+
+def _merge(base: BaseModel | None, override: BaseModel | None) -> BaseModel | None:
+    """Fields the override sets explicitly replace the base's; the rest are inherited."""
+    if override is None:
+        return base
+    if base is None:
+        return override
+    return base.model_copy(update={f: getattr(override, f) for f in override.model_fields_set})
+
+
+def resolve_layers(
+    section: SearchSpaceSection, layers: Mapping[str, nn.Module], path: str
+) -> dict[str, LayerChoices]:
+    """The choices of every selected layer, by name, in model order.
+
+    A layer is selected when its name matches an `include` pattern, no `exclude` pattern, and no
+    matching rule says `skip`. Settings apply in hls4ml's order: the section's defaults, then
+    `layer_types[<class name>]`, then every `layers` rule whose pattern matches, in file order.
+
+    Args:
+        section: the validated `search_space` section.
+        layers: the model's approximable layers by qualified name.
+        path: the study file, for error messages.
+
+    Raises:
+        StudyFileError: a pattern selects no layer of the model.
+    """
+    known = ", ".join(layers)
+    for i, pattern in enumerate(section.include):
+        if not any(fnmatchcase(n, pattern) for n in layers):
+            raise StudyFileError(
+                path, f"search_space.include[{i}]", f"{pattern!r} matches no layer ({known})"
+            )
+    for i, rule in enumerate(section.layers):
+        if not any(fnmatchcase(n, rule.name) for n in layers):
+            raise StudyFileError(
+                path,
+                f"search_space.layers[{i}].name",
+                f"{rule.name!r} matches no Conv/Linear layer of the model ({known})",
+            )
+    resolved: dict[str, LayerChoices] = {}
+    for name, module in layers.items():
+        if not any(fnmatchcase(name, p) for p in section.include):
+            continue
+        if any(fnmatchcase(name, p) for p in section.exclude):
+            continue
+        rules = [section.layer_types.get(type(module).__name__)]
+        rules += [r for r in section.layers if fnmatchcase(name, r.name)]
+        weights: BaseModel | None = section.weights
+        activations: BaseModel | None = section.activations
+        skip = False
+        for rule in rules:
+            if rule is None:
+                continue
+            skip = skip or rule.skip
+            weights = _merge(weights, rule.weights)
+            activations = _merge(activations, rule.activations)
+        if not skip:
+            resolved[name] = LayerChoices(weights=weights, activations=activations)  # type: ignore[arg-type]
+    if not resolved:
+        raise StudyFileError(path, "search_space", f"selects no layer of the model ({known})")
+    return resolved

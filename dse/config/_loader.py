@@ -1,0 +1,156 @@
+"""Reading study.yaml: safe YAML, pydantic validation, one-line errors naming the field."""
+
+from __future__ import annotations
+
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from dse._errors import StudyFileError
+from dse.config._schema import StudyConfig
+
+
+def load_study(path: str | Path) -> StudyConfig:
+    """Read and validate a study file.
+
+    Args:
+        path: the study.yaml file.
+
+    Returns:
+        The validated, frozen configuration.
+
+    Raises:
+        StudyFileError: one line naming the file, the field path and what was expected.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StudyFileError(str(path), None, "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StudyFileError(str(path), None, f"cannot read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise StudyFileError(str(path), None, _yaml_reason(exc)) from None
+    if not isinstance(data, dict):
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise StudyFileError(str(path), None, f"expected a mapping of sections, got {got}")
+    try:
+        return StudyConfig.model_validate(data)
+    except ValidationError as exc:
+        field, reason = describe_validation_error(exc, data)
+        raise StudyFileError(str(path), field, reason) from None
+
+
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: invalid YAML: {problem}"
+    return f"invalid YAML: {problem}"
+
+
+def describe_validation_error(exc: ValidationError, data: Any) -> tuple[str, str]:
+    """The first error of a validation as (field path, reason), both on one line."""
+    error = exc.errors()[0]
+    loc = _user_loc(error["loc"], data)
+    field = _format_loc(loc) or "(top level)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(StudyConfig, loc[:-1], data)
+        reason = "unknown key"
+        if allowed:
+            reason += f"; expected one of: {', '.join(allowed)}"
+        return field, reason
+    if kind == "missing":
+        return field, "required key is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    if kind == "union_tag_invalid":
+        tag = error.get("ctx", {}).get("discriminator", "kind").strip("'")
+        return f"{field}.{tag}", message.replace("\n", " ")
+    if kind in ("literal_error",) or "input" not in error:
+        return field, message.replace("\n", " ")
+    return field, f"{message} (got {error['input']!r})".replace("\n", " ")
+
+
+def _user_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """Drop the tags pydantic inserts for discriminated unions, keep the user's own keys."""
+    out: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part not in node and node.get("kind") == part:
+            continue
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            node = None
+        out.append(part)
+    return tuple(out)
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...], data: Any) -> list[str]:
+    """The keys of the section at `loc`, found by walking the schema's annotations."""
+    node: Any = model
+    value = data
+    for part in loc:
+        if isinstance(part, int):
+            value = value[part] if isinstance(value, list) and part < len(value) else None
+            node = _element_type(node)
+            continue
+        model_cls = _model_of(node, value)
+        if model_cls is None or part not in model_cls.model_fields:
+            return []
+        node = model_cls.model_fields[part].annotation
+        value = value.get(part) if isinstance(value, dict) else None
+        if typing.get_origin(node) is dict:
+            node = typing.get_args(node)[1]
+    model_cls = _model_of(node, value)
+    return list(model_cls.model_fields) if model_cls is not None else []
+
+
+def _model_of(node: Any, value: Any) -> type[BaseModel] | None:
+    """The pydantic model a type annotation stands for, choosing union members by `kind`."""
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return node
+    origin = typing.get_origin(node)
+    if origin is typing.Annotated:
+        return _model_of(typing.get_args(node)[0], value)
+    if origin in (typing.Union, types.UnionType):
+        members = [m for m in (_model_of(a, value) for a in typing.get_args(node)) if m]
+        kind = value.get("kind") if isinstance(value, dict) else None
+        for member in members:
+            field = member.model_fields.get("kind")
+            if field is not None and kind in typing.get_args(field.annotation):
+                return member
+        return members[0] if len(members) == 1 else None
+    return None
+
+
+def _element_type(node: Any) -> Any:
+    origin = typing.get_origin(node)
+    if origin is typing.Annotated:
+        return _element_type(typing.get_args(node)[0])
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(node):
+            if typing.get_origin(arg) in (list, tuple):
+                return _element_type(arg)
+    if origin in (list, tuple):
+        return typing.get_args(node)[0]
+    return node

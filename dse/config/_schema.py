@@ -1,0 +1,376 @@
+"""The study.yaml schema, version 1: one frozen pydantic model per section.
+
+Every section rejects unknown keys. Defaults are resolved here, once, so nothing downstream
+looks up strings with fallbacks. `docs/study-yaml.md` documents every key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+OBJECTIVE_DIRECTIONS: dict[str, Literal["maximize", "minimize"]] = {
+    "accuracy": "maximize",
+    "weight_bits": "minimize",
+    "lut": "minimize",
+    "ff": "minimize",
+    "dsp": "minimize",
+    "bram": "minimize",
+    "latency": "minimize",
+    "energy": "minimize",
+}
+"""Every metric a study can optimize, with its natural direction."""
+
+CONSTRAINT_METRICS = (*OBJECTIVE_DIRECTIONS, "accuracy_drop", "utilization")
+"""Metrics a constraint can bound (`utilization`: largest used fraction of any resource)."""
+
+
+class Section(BaseModel):
+    """Base of every section: immutable, unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+IntRange = tuple[int, int]
+"""An inclusive integer range `[low, high]`."""
+
+
+def _as_range(value: Any) -> Any:
+    """Accept `8` for `[8, 8]`; pydantic validates the rest."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value, value)
+    return value
+
+
+def _check_range(value: tuple[int, int] | None, low: int, high: int) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    lo, hi = value
+    if lo > hi:
+        raise ValueError(f"range [{lo}, {hi}] is empty: the first value must be <= the second")
+    if lo < low or hi > high:
+        raise ValueError(f"range [{lo}, {hi}] must lie within [{low}, {high}]")
+    return value
+
+
+class StudySection(Section):
+    """Identity of the study and where it writes."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    output: str = "results"
+
+
+class SplitsSection(Section):
+    """Fractions of the dataset for training, validation (search) and test (final report)."""
+
+    train: Annotated[float, Field(gt=0, lt=1)] = 0.6
+    validation: Annotated[float, Field(gt=0, lt=1)] = 0.2
+    test: Annotated[float, Field(gt=0, lt=1)] = 0.2
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> SplitsSection:
+        total = self.train + self.validation + self.test
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"train + validation + test must sum to 1, got {total:g}")
+        return self
+
+
+class TrainingSection(Section):
+    """Recipe used when the model has no checkpoint (the built-in one never has)."""
+
+    epochs: Annotated[int, Field(ge=1, le=1000)] = 60
+    batch_size: Annotated[int, Field(ge=1)] = 32
+    learning_rate: Annotated[float, Field(gt=0)] = 3e-3
+    weight_decay: Annotated[float, Field(ge=0)] = 1e-4
+
+
+class WorkloadSection(Section):
+    """The model to approximate and the data to score it on."""
+
+    model: str = "lenet5"
+    checkpoint: str | None = None
+    dataset: str = "digits"
+    splits: SplitsSection = SplitsSection()
+    training: TrainingSection = TrainingSection()
+
+
+Rounding = Literal["nearest_even", "nearest_up", "truncate"]
+WeightKind = Literal["fixed", "float", "shared"]
+ActivationKind = Literal["fixed", "float"]
+GranularityName = Literal["network", "layer", "channel", "kernel"]
+
+
+class CodebookSection(Section):
+    """Format the shared-weight centroids are stored in (absent: float32)."""
+
+    kind: Literal["fixed", "float"]
+    bits: Annotated[int, Field(ge=1, le=32)] | None = None
+    exponent_bits: Annotated[int, Field(ge=2, le=8)] | None = None
+    mantissa_bits: Annotated[int, Field(ge=0, le=23)] | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> CodebookSection:
+        if self.kind == "fixed" and self.bits is None:
+            raise ValueError("a fixed codebook needs 'bits'")
+        if self.kind == "float" and (self.exponent_bits is None or self.mantissa_bits is None):
+            raise ValueError("a float codebook needs 'exponent_bits' and 'mantissa_bits'")
+        return self
+
+
+class _RangesMixin(Section):
+    """Fields shared by the weight and activation spaces: fixed and float ranges."""
+
+    bits: IntRange | None = (4, 16)
+    integer_bits: int | Literal["auto"] = "auto"
+    rounding: Rounding = "nearest_even"
+    overflow: Literal["saturate", "wrap"] = "saturate"
+    exponent_bits: IntRange | None = (2, 8)
+    mantissa_bits: IntRange | None = (0, 10)
+    subnormals: bool = True
+
+    _as_ranges = field_validator("bits", "exponent_bits", "mantissa_bits", mode="before")(
+        _as_range
+    )
+
+    @field_validator("bits")
+    @classmethod
+    def _bits_range(cls, v: IntRange | None) -> IntRange | None:
+        return _check_range(v, 1, 32)
+
+    @field_validator("exponent_bits")
+    @classmethod
+    def _exponent_range(cls, v: IntRange | None) -> IntRange | None:
+        return _check_range(v, 2, 8)
+
+    @field_validator("mantissa_bits")
+    @classmethod
+    def _mantissa_range(cls, v: IntRange | None) -> IntRange | None:
+        return _check_range(v, 0, 23)
+
+
+class WeightSpace(_RangesMixin):
+    """Choices for one layer's weights: fixed(bits), float(E, M) or shared(k, granularity)."""
+
+    kinds: Annotated[tuple[WeightKind, ...], Field(min_length=1)] = ("fixed",)
+    clusters: IntRange | None = (2, 64)
+    granularity: Annotated[tuple[GranularityName, ...], Field(min_length=1)] = ("layer",)
+    codebook: CodebookSection | None = None
+
+    _clusters_range = field_validator("clusters", mode="before")(_as_range)
+
+    @field_validator("clusters")
+    @classmethod
+    def _clusters_bounds(cls, v: IntRange | None) -> IntRange | None:
+        return _check_range(v, 1, 65536)
+
+    @field_validator("kinds", "granularity")
+    @classmethod
+    def _unique(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"values must be unique, got {list(v)}")
+        return v
+
+
+class ActivationSpace(_RangesMixin):
+    """Choices for one layer's output activations; ranges calibrated on training data."""
+
+    kinds: Annotated[tuple[ActivationKind, ...], Field(min_length=1)] = ("fixed",)
+    calibration: Literal["minmax", "percentile", "mse"] = "minmax"
+    percentile: Annotated[float, Field(gt=50, le=100)] = 99.99
+    accumulator_bits: IntRange | None = None
+
+    _acc_range = field_validator("accumulator_bits", mode="before")(_as_range)
+
+    @field_validator("accumulator_bits")
+    @classmethod
+    def _acc_bounds(cls, v: IntRange | None) -> IntRange | None:
+        return _check_range(v, 2, 64)
+
+
+class LayerSettings(Section):
+    """Overrides for some layers; only the fields written replace the inherited ones."""
+
+    skip: bool = False
+    weights: WeightSpace | None = None
+    activations: ActivationSpace | None = None
+
+
+class LayerRule(LayerSettings):
+    """Settings for the layers whose name matches `name` (a glob pattern, e.g. `conv*`)."""
+
+    name: Annotated[str, Field(min_length=1)]
+
+
+class SearchSpaceSection(Section):
+    """Which layers to approximate and how: defaults, then per layer type, then per name."""
+
+    include: Annotated[tuple[str, ...], Field(min_length=1)] = ("*",)
+    exclude: tuple[str, ...] = ()
+    weights: WeightSpace = WeightSpace()
+    activations: ActivationSpace | None = None
+    layer_types: dict[Literal["Conv2d", "Conv1d", "Linear"], LayerSettings] = {}
+    layers: tuple[LayerRule, ...] = ()
+
+
+class Objective(Section):
+    """One objective; the direction defaults to the metric's natural one."""
+
+    name: str
+    direction: Literal["maximize", "minimize"] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in OBJECTIVE_DIRECTIONS:
+            raise ValueError(
+                f"unknown objective {v!r}; expected one of: {', '.join(OBJECTIVE_DIRECTIONS)}"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _default_direction(self) -> Objective:
+        if self.direction is None:
+            object.__setattr__(self, "direction", OBJECTIVE_DIRECTIONS[self.name])
+        return self
+
+
+class Constraint(Section):
+    """A bound on a metric: feasible when `min <= metric <= max`."""
+
+    name: str
+    max: float | None = None
+    min: float | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in CONSTRAINT_METRICS:
+            raise ValueError(
+                f"unknown constraint metric {v!r}; "
+                f"expected one of: {', '.join(CONSTRAINT_METRICS)}"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Constraint:
+        if self.max is None and self.min is None:
+            raise ValueError("a constraint needs 'max' or 'min'")
+        return self
+
+
+class _OptimizerBase(Section):
+    budget: Annotated[int, Field(ge=1, le=1_000_000)] = 100
+    warm_start: bool = False
+
+
+class RandomOptimizer(_OptimizerBase):
+    """Uniform random sampling: the baseline every optimizer must beat."""
+
+    kind: Literal["random"]
+
+
+class NsgaIIOptimizer(_OptimizerBase):
+    """NSGA-II (Optuna's sampler) with its population and variation settings."""
+
+    kind: Literal["nsga2"]
+    population_size: Annotated[int, Field(ge=2)] = 20
+    mutation_prob: Annotated[float, Field(ge=0, le=1)] | None = None
+    crossover_prob: Annotated[float, Field(ge=0, le=1)] = 0.9
+
+
+OptimizerSection = Annotated[RandomOptimizer | NsgaIIOptimizer, Field(discriminator="kind")]
+
+
+class EvaluatorSection(Section):
+    """How accuracy is scored."""
+
+    kind: Literal["exact"] = "exact"
+    split: Literal["validation", "test"] = "validation"
+    batch_size: Annotated[int, Field(ge=1)] = 1024
+    threads: Annotated[int, Field(ge=1, le=256)] = 1
+
+
+class HardwareSection(Section):
+    """The target device and clock for hardware objectives."""
+
+    part: str = "xc7z020"
+    clock_mhz: Annotated[float, Field(gt=0, le=2000)] = 200.0
+
+
+class StorageSection(Section):
+    """Where trials live: an SQLAlchemy URL; absent means SQLite in the study folder."""
+
+    url: str | None = None
+
+
+def _objective_list(value: Any) -> Any:
+    """Accept `[accuracy, weight_bits]` as well as mappings."""
+    if isinstance(value, list):
+        return [{"name": v} if isinstance(v, str) else v for v in value]
+    return value
+
+
+class StudyConfig(Section):
+    """A whole study, as validated from study.yaml."""
+
+    version: Literal[1] = 1
+    study: StudySection
+    workload: WorkloadSection = WorkloadSection()
+    search_space: SearchSpaceSection = SearchSpaceSection()
+    objectives: Annotated[tuple[Objective, ...], Field(min_length=1)] = (
+        Objective(name="accuracy"),
+        Objective(name="weight_bits"),
+    )
+    constraints: tuple[Constraint, ...] = ()
+    optimizer: OptimizerSection = NsgaIIOptimizer(kind="nsga2")
+    evaluator: EvaluatorSection = EvaluatorSection()
+    hardware: HardwareSection = HardwareSection()
+    storage: StorageSection = StorageSection()
+
+    _objectives = field_validator("objectives", mode="before")(_objective_list)
+
+    @field_validator("objectives")
+    @classmethod
+    def _distinct_objectives(cls, v: tuple[Objective, ...]) -> tuple[Objective, ...]:
+        names = [o.name for o in v]
+        if len(set(names)) != len(names):
+            raise ValueError(f"objectives must be distinct, got {names}")
+        return v
+
+    @property
+    def directions(self) -> tuple[str, ...]:
+        """Optuna directions, one per objective."""
+        return tuple(str(o.direction) for o in self.objectives)
+
+    @property
+    def objective_names(self) -> tuple[str, ...]:
+        return tuple(o.name for o in self.objectives)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved configuration as plain JSON data (every default filled in)."""
+        return self.model_dump(mode="json")
+
+    def config_hash(self) -> str:
+        """Hash of the whole resolved configuration (16 hex digits)."""
+        return _digest(self.to_dict())
+
+    def identity_hash(self) -> str:
+        """Hash of what makes trials comparable: everything but budget, optimizer and storage.
+
+        A study may be resumed with a larger budget or another optimizer, never with another
+        workload, space, objective or seed: its stored trials would no longer mean the same.
+        """
+        data = self.to_dict()
+        for key in ("optimizer", "storage"):
+            data.pop(key)
+        data["study"].pop("output")
+        return _digest(data)
+
+
+def _digest(data: dict[str, Any]) -> str:
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

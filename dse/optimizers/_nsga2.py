@@ -1,0 +1,27 @@
+"""NSGA-II (Deb et al., 2002) through Optuna's sampler, driven by ask/tell."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from optuna.samplers import NSGAIISampler
+
+from dse.optimizers._registry import register_optimizer
+
+if TYPE_CHECKING:
+    from search_spaces import SearchSpace
+
+
+@register_optimizer("nsga2")
+def make_sampler(settings: Any, space: SearchSpace, seed: int) -> NSGAIISampler:
+    """NSGA-II with the section's population and variation rates.
+
+    Constraints are read from each trial (`trial.set_constraint`): feasible trials dominate
+    infeasible ones, which rank by total violation (Deb's constrained domination).
+    """
+    return NSGAIISampler(
+        population_size=settings.population_size,
+        mutation_prob=settings.mutation_prob,
+        crossover_prob=settings.crossover_prob,
+        seed=seed,
+    )

@@ -1,0 +1,53 @@
+"""Optimizers by name: each a factory of an Optuna sampler for a study's space and seed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from dse._errors import DseError
+
+if TYPE_CHECKING:
+    from optuna.samplers import BaseSampler
+
+    from search_spaces import SearchSpace
+
+SamplerFactory = Callable[[Any, "SearchSpace", int], "BaseSampler"]
+"""`make_sampler(settings, space, seed) -> BaseSampler`; settings is the optimizer section."""
+
+_REGISTRY: dict[str, SamplerFactory] = {}
+
+
+class UnknownOptimizerError(DseError, KeyError):
+    """No optimizer of that name is registered."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def register_optimizer(name: str) -> Callable[[SamplerFactory], SamplerFactory]:
+    """Register a sampler factory under `name` (decorator)."""
+
+    def decorate(factory: SamplerFactory) -> SamplerFactory:
+        _REGISTRY[name] = factory
+        return factory
+
+    return decorate
+
+
+def get_optimizer(name: str) -> SamplerFactory:
+    """The factory registered under `name`.
+
+    Raises:
+        UnknownOptimizerError: listing the registered names.
+    """
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownOptimizerError(
+            f"unknown optimizer {name!r}; expected one of: {', '.join(available_optimizers())}"
+        ) from None
+
+
+def available_optimizers() -> tuple[str, ...]:
+    return tuple(sorted(_REGISTRY))

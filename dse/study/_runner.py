@@ -1,0 +1,114 @@
+"""`run_study`: the one entry point that runs (or resumes) a study and writes its results."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dse.config import StudyConfig
+from dse.optimizers import get_optimizer
+from dse.results import ParetoFront, provenance, trials_table, write_results
+from dse.study._optimize import LoopState, count_complete, derive_seed, optimize
+from dse.study._result import StudyResult
+from dse.study._setup import StudySetup, build_setup
+from dse.study._storage import make_storage, open_study, recover_stale_trials, storage_url
+
+if TYPE_CHECKING:
+    import optuna
+
+    from dse.study._optimize import ProgressCallback
+
+logger = logging.getLogger(__name__)
+
+
+def run_study(
+    config: StudyConfig,
+    path: str | Path,
+    *,
+    on_trial: ProgressCallback | None = None,
+    on_start: ProgressCallback | None = None,
+) -> StudyResult:
+    """Run a study until its budget of completed trials is met, then write its results.
+
+    Running it again resumes: completed trials count against the budget, trials left running
+    by a dead worker are failed and their points retried. Many workers may share one storage.
+
+    Args:
+        config: the validated study.
+        path: the study file (relative data paths are taken from its folder).
+        on_trial: called after each trial with the loop's counts (progress display).
+        on_start: called once before the first trial, with the counts found in storage.
+
+    Raises:
+        StudyFileError: the study names a file that is missing or does not fit.
+        StudyRunError: the stored study differs, or trials keep failing.
+    """
+    started = time.perf_counter()
+    setup = build_setup(config, path)
+    storage = make_storage(storage_url(config))
+    study = open_study(config, storage)
+    recover_stale_trials(study)
+    already = count_complete(study)
+    seed = derive_seed(config.study.seed, len(study.trials))
+    study.sampler = get_optimizer(config.optimizer.kind)(
+        config.optimizer, setup.problem.space, seed
+    )
+    setup_s = time.perf_counter() - started
+    if on_start is not None:
+        on_start(LoopState(already, 0, config.optimizer.budget, 0))
+    loop_start = time.perf_counter()
+    try:
+        optimize(study, setup.problem, config.optimizer.budget, on_trial=on_trial)
+    finally:
+        # Whatever stopped the loop, what the storage holds is written out.
+        optimize_s = time.perf_counter() - loop_start
+        ran = count_complete(study) - already
+        result = collect_result(
+            study,
+            setup,
+            {"setup_s": setup_s, "optimize_s": optimize_s, "trials_this_run": float(ran)},
+        )
+    return result
+
+
+def collect_result(
+    study: optuna.Study, setup: StudySetup, timings: dict[str, float]
+) -> StudyResult:
+    """Read the study's trials from storage and write the results folder."""
+    config = setup.config
+    trials = study.get_trials(deepcopy=False)
+    names, directions = config.objective_names, config.directions
+    table = trials_table(trials, names, directions)
+    front = ParetoFront.from_trials(trials, directions)
+    record = {
+        "study": config.study.name,
+        "config": config.to_dict(),
+        "provenance": provenance(config.config_hash(), config.identity_hash(), config.study.seed),
+        "workload": setup.workload.description,
+        "reference_accuracy": setup.problem.reference_accuracy,
+        "search_space": {
+            "variables": [v.name for v in setup.problem.space.variables],
+            "size": setup.problem.space.size(),
+        },
+        "summary": {
+            "complete": int((table["state"] == "COMPLETE").sum()) if len(table) else 0,
+            "failed": int((table["state"] == "FAIL").sum()) if len(table) else 0,
+            "front_size": len(front),
+            "budget": config.optimizer.budget,
+        },
+        "timings": timings,
+    }
+    files = write_results(setup.output_dir, table, names, directions, record)
+    return StudyResult(
+        name=config.study.name,
+        objective_names=names,
+        directions=directions,
+        table=table,
+        front=front,
+        reference_accuracy=setup.problem.reference_accuracy,
+        provenance=record["provenance"],
+        timings=timings,
+        files=files,
+    )

@@ -1,0 +1,135 @@
+"""Turning a Configuration into an approximated copy of a model; the original is untouched."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Hashable
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+from evaluators._errors import EvaluationError
+from evaluators._weight_sharing import WeightSharing, share_weights
+from evaluators._workload import APPROXIMABLE
+
+if TYPE_CHECKING:
+    from evaluators._configuration import ActivationFormat, Configuration
+    from evaluators._fixed_point import FixedPoint
+
+
+class QuantizedOutput(nn.Module):
+    """Wraps a layer so that its output passes through the accumulator, then activation format.
+
+    With `wrap` overflow the accumulator result is bit-true whatever the summation order, since
+    two's-complement addition is exact modulo 2^W; with `saturate` it bounds the final sum only.
+    """
+
+    def __init__(
+        self,
+        layer: nn.Module,
+        activations: ActivationFormat | None,
+        accumulator: FixedPoint | None,
+    ) -> None:
+        super().__init__()
+        self.layer = layer
+        self.activations = activations
+        self.accumulator = accumulator
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.layer(x)
+        if self.accumulator is not None:
+            out = self.accumulator.quantize(out)
+        if self.activations is not None:
+            out = self.activations.quantize(out)
+        return out
+
+
+class WeightCache:
+    """Approximated weight tensors keyed by (layers, format): a study computes each once.
+
+    Args:
+        max_entries: entries kept before the oldest are dropped (memory bound).
+    """
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._entries: dict[Hashable, list[torch.Tensor]] = {}
+
+    def get(self, key: Hashable, compute: callable) -> list[torch.Tensor]:  # type: ignore[valid-type]
+        hit = self._entries.get(key)
+        if hit is None:
+            hit = compute()
+            if len(self._entries) >= self.max_entries:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = hit
+        return hit
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def approximate_weights(
+    model: nn.Module, configuration: Configuration, cache: WeightCache | None = None
+) -> dict[str, torch.Tensor]:
+    """The approximated weight of every configured layer, by layer name.
+
+    Layers sharing weights at `network` granularity with the same format are clustered jointly,
+    one codebook for all of them.
+
+    Raises:
+        EvaluationError: a configured layer is not an approximable layer of the model.
+    """
+    modules = dict(model.named_modules())
+    groups: dict[Hashable, list[str]] = {}
+    for name, layer in configuration.layers:
+        module = modules.get(name)
+        if not isinstance(module, APPROXIMABLE):
+            known = ", ".join(n for n, m in modules.items() if isinstance(m, APPROXIMABLE))
+            raise EvaluationError(
+                f"layer {name!r}: not a Conv/Linear layer of the model ({known})"
+            )
+        fmt = layer.weights
+        if fmt is None:
+            continue
+        network = isinstance(fmt, WeightSharing) and fmt.granularity.name == "network"
+        groups.setdefault((fmt, "network") if network else (fmt, name), []).append(name)
+    out: dict[str, torch.Tensor] = {}
+    for (fmt, _), names in groups.items():
+        tensors = [modules[n].weight.detach() for n in names]
+
+        def compute(fmt=fmt, tensors=tensors) -> list[torch.Tensor]:
+            if isinstance(fmt, WeightSharing):
+                return share_weights(tensors, fmt)
+            return [fmt.quantize(t) for t in tensors]
+
+        key = (tuple(names), fmt)
+        result = cache.get(key, compute) if cache is not None else compute()
+        out.update(zip(names, result, strict=True))
+    return out
+
+
+def apply(
+    model: nn.Module, configuration: Configuration, cache: WeightCache | None = None
+) -> nn.Module:
+    """A new model computing what the accelerator would for `configuration`.
+
+    Weights are replaced by their approximation (biases stay float32: HLS designs usually keep
+    a wide bias); layers with activation or accumulator formats are wrapped in
+    `QuantizedOutput`. The input model is never modified.
+    """
+    weights = approximate_weights(model, configuration, cache)
+    new = copy.deepcopy(model)
+    modules = dict(new.named_modules())
+    with torch.no_grad():
+        for name, tensor in weights.items():
+            modules[name].weight.copy_(tensor)
+    for name, layer in configuration.layers:
+        if layer.activations is None and layer.accumulator is None:
+            continue
+        parent_name, _, child = name.rpartition(".")
+        parent = modules[parent_name] if parent_name else new
+        setattr(
+            parent, child, QuantizedOutput(modules[name], layer.activations, layer.accumulator)
+        )
+    return new

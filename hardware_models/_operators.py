@@ -1,0 +1,642 @@
+"""The operator cost library: characterized operator costs and models fitted over widths.
+
+An accelerator's cost is, to first order, the sum of the costs of its operators (multipliers,
+adders, accumulators, custom-float units, codebook lookups, comparators). Each operator kind is
+characterized at a grid of widths, by Yosys synthesis (:mod:`hardware_models._characterize`)
+or from HLS reports, and :class:`OperatorLibrary` turns those rows into a predictor of LUT, FF,
+DSP, BRAM and latency for any width: the measured value where the point was characterized,
+an interpolation between characterized neighbours inside the grid, otherwise a least-squares
+model on physically motivated features (``W1 * W2`` for multipliers,
+``W`` for adders, ``(M + 4) log2(M + 4)`` for the alignment shifter of a float adder...).
+Widths outside the characterized range are extrapolated by the same linear model, which is
+reasonable for a few bits beyond the grid and only indicative beyond that.
+
+Dynamic energy per operation is not measured: it is estimated from the resources with
+per-resource switching-energy coefficients (:data:`ENERGY_PJ_PER_TOGGLE`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LinearRegression
+
+from hardware_models._errors import HardwareModelError, NotFittedError
+
+__all__ = [
+    "ENERGY_PJ_PER_TOGGLE",
+    "KINDS",
+    "FitError",
+    "Operator",
+    "OperatorCost",
+    "OperatorKind",
+    "OperatorLibrary",
+    "OperatorMeasurement",
+    "DEFAULT_ACTIVITY",
+]
+
+_FORMAT_VERSION = 1
+RESOURCES: tuple[str, ...] = ("lut", "ff", "dsp", "bram_18k", "latency_cycles")
+_DATA = Path(__file__).parent / "data"
+_DATA_FILES = {
+    "7series": "operators_7series.json",
+    "ultrascale_plus": "operators_ultrascale_plus.json",
+}
+
+DEFAULT_ACTIVITY = 0.125
+"""Default toggle rate (fraction of nets switching per operation), Xilinx XPE's default 12.5 %."""
+
+ENERGY_PJ_PER_TOGGLE: dict[str, dict[str, float]] = {
+    "7series": {"lut": 0.20, "ff": 0.06, "dsp": 8.0, "bram_18k": 16.0},
+    "ultrascale_plus": {"lut": 0.11, "ff": 0.035, "dsp": 4.5, "bram_18k": 9.0},
+}
+"""Switching energy in pJ of one resource when all of its nets toggle once (activity 1).
+
+Energy per operation is ``activity * sum(count[r] * ENERGY_PJ_PER_TOGGLE[family][r])``. These
+are estimates, good to a factor of about 2, for comparing design points rather than for
+sign-off: a LUT with its local routing and an FF are taken from Xilinx Power Estimator (XPE,
+UG440) typical 7-series (28 nm, 1.0 V) logic power, about 2-3 mW per 1000 LUTs at 100 MHz and
+12.5 % toggle rate, i.e. ~0.2 pJ per LUT toggle; a DSP48E1 multiply-add and an 18 Kb BRAM
+access are XPE's per-block figures at the same rate. They agree with Horowitz (ISSCC 2014,
+45 nm ASIC: 8-bit add 0.03 pJ, 8-bit multiply 0.2 pJ) times the usual 10-15x FPGA overhead.
+UltraScale+ (16 nm FinFET, 0.85 V) is scaled by ~0.55 (V^2 and capacitance). Override them
+with the ``energy_coefficients`` argument of :class:`OperatorLibrary`.
+"""
+
+
+@dataclass(frozen=True)
+class OperatorKind:
+    """What the widths of an operator kind mean and which features model its cost.
+
+    Attributes:
+        name: Kind name (``"mul_lut"``).
+        widths: Names of the width tuple entries, e.g. ``("W1", "W2")``.
+        description: One line for humans.
+        features: Width tuple -> regressors of the linear cost model.
+        commutative: Width order does not matter (the tuple is sorted ascending).
+        dsp_features: Regressors of the DSP count where it follows the DSP48 tiling rather
+            than the logic (``None``: ``features``).
+    """
+
+    name: str
+    widths: tuple[str, ...]
+    description: str
+    features: Callable[[tuple[int, ...]], tuple[float, ...]]
+    commutative: bool = False
+    dsp_features: Callable[[tuple[int, ...]], tuple[float, ...]] | None = None
+
+    @property
+    def arity(self) -> int:
+        """Number of widths the kind takes."""
+        return len(self.widths)
+
+
+def _dsp_tiles(a: int, b: int) -> float:
+    """DSP48 slices of an ``a x b`` signed multiplier tiled on 18 x 25-bit multipliers."""
+    low, high = sorted((a, b))
+    return float(math.ceil(low / 18) * math.ceil(high / 25))
+
+
+def _shifter(m: int) -> float:
+    return (m + 4) * math.log2(m + 4)
+
+
+_KIND_LIST = (
+    OperatorKind("add", ("W",), "signed W-bit adder, W+1-bit sum", lambda w: (w[0],)),
+    OperatorKind(
+        "accumulate",
+        ("W_in", "W_acc"),
+        "accumulator adding a W_in-bit value into a W_acc-bit sum",
+        lambda w: (w[0], w[1]),
+    ),
+    OperatorKind(
+        "mul_lut",
+        ("W1", "W2"),
+        "signed W1 x W2 multiplier in LUTs and carry chains",
+        lambda w: (w[0] * w[1], w[0] + w[1]),
+        commutative=True,
+    ),
+    OperatorKind(
+        "mul_dsp",
+        ("W1", "W2"),
+        "signed W1 x W2 multiplier with DSP48 inference",
+        lambda w: (w[0] * w[1], w[0] + w[1], _dsp_tiles(w[0], w[1])),
+        commutative=True,
+        dsp_features=lambda w: (_dsp_tiles(w[0], w[1]),),
+    ),
+    OperatorKind(
+        "fadd",
+        ("E", "M"),
+        "custom float adder, E exponent and M mantissa bits",
+        lambda w: (w[1], w[0], _shifter(w[1])),
+    ),
+    OperatorKind(
+        "fmul_dsp",
+        ("E", "M"),
+        "custom float multiplier with DSP48 inference for the significand product",
+        lambda w: ((w[1] + 1) ** 2, w[1], w[0], _dsp_tiles(w[1] + 1, w[1] + 1)),
+        dsp_features=lambda w: (_dsp_tiles(w[1] + 1, w[1] + 1),),
+    ),
+    OperatorKind(
+        "fmul_lut",
+        ("E", "M"),
+        "custom float multiplier in LUTs",
+        lambda w: ((w[1] + 1) ** 2, w[1], w[0]),
+    ),
+    OperatorKind(
+        "lookup",
+        ("k", "B"),
+        "weight-sharing codebook: k entries of B bits, LUT multiplexer",
+        lambda w: (w[0] * w[1], w[1], w[1] * math.log2(w[0])),
+    ),
+    OperatorKind("compare", ("W",), "signed W-bit comparison a > b", lambda w: (w[0],)),
+    OperatorKind("relu", ("W",), "ReLU of a signed W-bit value", lambda w: (w[0],)),
+    OperatorKind("max", ("W",), "signed W-bit two-input maximum (pooling)", lambda w: (w[0],)),
+)
+
+KINDS: dict[str, OperatorKind] = {kind.name: kind for kind in _KIND_LIST}
+"""Every operator kind the library knows, by name."""
+
+
+def _unknown_kind(kind: str) -> HardwareModelError:
+    return HardwareModelError(f"unknown operator kind {kind!r}; known kinds: {sorted(KINDS)}")
+
+
+@dataclass(frozen=True)
+class Operator:
+    """An operator kind at given widths: the key of a characterization.
+
+    Args:
+        kind: A name of :data:`KINDS`.
+        widths: The kind's widths in bits (or entries for ``lookup``'s ``k``).
+
+    Example:
+        >>> Operator.of("mul_lut", (8, 4))
+        Operator(kind='mul_lut', widths=(4, 8))
+    """
+
+    kind: str
+    widths: tuple[int, ...]
+
+    @classmethod
+    def of(cls, kind: str, widths: Iterable[int]) -> Operator:
+        """Validate ``kind`` and ``widths`` and return the canonical key (sorted if commutative).
+
+        Raises:
+            HardwareModelError: On an unknown kind or a wrong number of non-positive widths.
+        """
+        if kind not in KINDS:
+            raise _unknown_kind(kind)
+        spec = KINDS[kind]
+        values = tuple(int(w) for w in widths)
+        if len(values) != spec.arity or any(w < 1 for w in values):
+            raise HardwareModelError(
+                f"operator kind {kind!r} takes {spec.arity} positive widths {spec.widths}, "
+                f"got {tuple(widths)}"
+            )
+        return cls(kind, tuple(sorted(values)) if spec.commutative else values)
+
+
+@dataclass(frozen=True)
+class OperatorMeasurement:
+    """One characterized operator: its resources on one device family.
+
+    Attributes:
+        kind: Operator kind (a name of :data:`KINDS`).
+        widths: Widths in the kind's order (see :data:`KINDS`).
+        family: ``"7series"`` or ``"ultrascale_plus"`` (any string for report rows).
+        lut: LUTs.
+        ff: Flip-flops.
+        dsp: DSP slices.
+        bram_18k: Block RAM in 18 Kb units.
+        latency_cycles: Latency in clock cycles.
+        source: Where the numbers come from (tool and command, or report file and operator).
+    """
+
+    kind: str
+    widths: tuple[int, ...]
+    family: str
+    lut: float
+    ff: float
+    dsp: float
+    bram_18k: float
+    latency_cycles: float
+    source: str
+
+    @property
+    def operator(self) -> Operator:
+        """The canonical :class:`Operator` key of this row."""
+        return Operator.of(self.kind, self.widths)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (widths as a list)."""
+        data = asdict(self)
+        data["widths"] = list(self.widths)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OperatorMeasurement:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            kind=str(data["kind"]),
+            widths=tuple(int(w) for w in data["widths"]),
+            family=str(data["family"]),
+            lut=float(data["lut"]),
+            ff=float(data["ff"]),
+            dsp=float(data["dsp"]),
+            bram_18k=float(data["bram_18k"]),
+            latency_cycles=float(data["latency_cycles"]),
+            source=str(data.get("source", "")),
+        )
+
+
+@dataclass(frozen=True)
+class OperatorCost:
+    """Predicted cost of one operator instance.
+
+    Attributes:
+        lut: LUTs.
+        ff: Flip-flops.
+        dsp: DSP slices.
+        bram_18k: Block RAM in 18 Kb units.
+        latency_cycles: Latency in clock cycles.
+        energy_pj: Estimated dynamic energy per operation in pJ.
+        exact: True when the widths were characterized (measured value, not a fit).
+    """
+
+    lut: float
+    ff: float
+    dsp: float
+    bram_18k: float
+    latency_cycles: float
+    energy_pj: float
+    exact: bool
+
+
+@dataclass(frozen=True)
+class FitError:
+    """Leave-one-out error of one fitted resource model.
+
+    Attributes:
+        mape: Mean absolute percentage error in percent, over rows with a non-zero measured
+            value (0 where every measured value is 0 and predicted exactly).
+        max_abs: Largest absolute error, in the resource's unit (LUTs, FFs...).
+        n_rows: Rows the model was fitted on; with fewer than 2 both errors are NaN.
+    """
+
+    mape: float
+    max_abs: float
+    n_rows: int
+
+
+def _features(kind: str, widths: tuple[int, ...], resource: str = "lut") -> np.ndarray:
+    spec = KINDS[kind]
+    if resource == "dsp" and spec.dsp_features is not None:
+        return np.asarray(spec.dsp_features(widths), dtype=float)
+    return np.asarray(spec.features(widths), dtype=float)
+
+
+def _loo_error(x: np.ndarray, y: np.ndarray) -> FitError:
+    """Leave-one-out error of a linear model on ``x`` -> ``y``."""
+    n = len(y)
+    if n < 2:
+        return FitError(math.nan, math.nan, n)
+    predictions = np.empty(n)
+    for i in range(n):
+        keep = np.arange(n) != i
+        model = LinearRegression().fit(x[keep], y[keep])
+        predictions[i] = max(0.0, float(model.predict(x[i : i + 1])[0]))
+    errors = np.abs(predictions - y)
+    nonzero = y != 0
+    if nonzero.any():
+        mape = float(np.mean(errors[nonzero] / np.abs(y[nonzero])) * 100.0)
+    else:
+        mape = 0.0 if not errors.any() else math.inf
+    return FitError(mape=mape, max_abs=float(errors.max()), n_rows=n)
+
+
+class OperatorLibrary:
+    """Operator costs by kind, widths and device family, measured or fitted.
+
+    Follows the scikit-learn estimator shape: the constructor stores, :meth:`fit` learns a
+    per-(kind, family) linear model of every resource on the kind's features
+    (:data:`KINDS`), :meth:`predict` answers. Prediction is exact (the mean of the measured
+    rows) at characterized widths, interpolated between characterized neighbours inside the
+    grid (monotone where the measurements are), and the fitted model beyond the
+    characterized points, never below a narrower measured operator (an extrapolation,
+    documented, not prevented).
+
+    Args:
+        rows: Characterization rows (:class:`OperatorMeasurement`), used by ``fit()`` when
+            it is called without rows.
+        energy_coefficients: Family -> resource -> pJ per full toggle; ``None`` uses
+            :data:`ENERGY_PJ_PER_TOGGLE`.
+        activity: Fraction of the nets that toggle per operation (0..1).
+        provenance: Free-form record of how the rows were obtained (tool versions, command,
+            date), written by :meth:`to_json`.
+
+    Attributes:
+        rows_: The rows fitted on.
+        models_: ``(kind, family)`` -> resource -> fitted ``LinearRegression``.
+        fit_error_: ``(kind, family)`` -> resource -> leave-one-out :class:`FitError`.
+
+    Example:
+        >>> lib = OperatorLibrary.default("7series")  # doctest: +SKIP
+        >>> lib.predict("add", (16,), "7series").lut  # doctest: +SKIP
+        16.0
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[OperatorMeasurement] | None = None,
+        *,
+        energy_coefficients: Mapping[str, Mapping[str, float]] | None = None,
+        activity: float = DEFAULT_ACTIVITY,
+        provenance: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.rows = rows
+        self.energy_coefficients = energy_coefficients
+        self.activity = activity
+        self.provenance = provenance
+
+    def fit(self, rows: Sequence[OperatorMeasurement] | None = None) -> OperatorLibrary:
+        """Fit the per-(kind, family) resource models.
+
+        Args:
+            rows: Characterization rows; ``None`` uses the constructor's ``rows``.
+
+        Returns:
+            self.
+
+        Raises:
+            HardwareModelError: If there are no rows, a row has an unknown kind or bad widths.
+        """
+        chosen = self.rows if rows is None else rows
+        if not chosen:
+            raise HardwareModelError("OperatorLibrary.fit needs at least one operator row")
+        if not 0.0 <= self.activity <= 1.0:
+            raise HardwareModelError(f"activity must be in [0, 1], got {self.activity!r}")
+        groups: dict[tuple[str, str], list[OperatorMeasurement]] = defaultdict(list)
+        for row in chosen:
+            Operator.of(row.kind, row.widths)  # validates
+            groups[(row.kind, row.family)].append(row)
+        exact: dict[tuple[str, str, tuple[int, ...]], list[OperatorMeasurement]] = defaultdict(
+            list
+        )
+        models: dict[tuple[str, str], dict[str, LinearRegression]] = {}
+        errors: dict[tuple[str, str], dict[str, FitError]] = {}
+        for (kind, family), group in sorted(groups.items()):
+            models[(kind, family)] = {}
+            errors[(kind, family)] = {}
+            for resource in RESOURCES:
+                x = np.stack([_features(kind, row.operator.widths, resource) for row in group])
+                y = np.array([getattr(row, resource) for row in group], dtype=float)
+                models[(kind, family)][resource] = LinearRegression().fit(x, y)
+                errors[(kind, family)][resource] = _loo_error(x, y)
+            for row in group:
+                exact[(kind, family, row.operator.widths)].append(row)
+        self.rows_ = tuple(chosen)
+        self.models_ = models
+        self.fit_error_ = errors
+        self._exact = {
+            key: {r: float(np.mean([getattr(row, r) for row in group])) for r in RESOURCES}
+            for key, group in exact.items()
+        }
+        grids: dict[tuple[str, str], list[set[int]]] = {}
+        for kind, family, widths in exact:
+            dims = grids.setdefault((kind, family), [set() for _ in widths])
+            for dim, width in zip(dims, widths, strict=True):
+                dim.add(width)
+        self._grids = {key: tuple(sorted(d) for d in dims) for key, dims in grids.items()}
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "models_"):
+            raise NotFittedError("OperatorLibrary is not fitted; call fit(rows) first")
+
+    def kinds(self) -> tuple[str, ...]:
+        """Return the operator kinds the fitted library can predict, sorted."""
+        self._check_fitted()
+        return tuple(sorted({kind for kind, _ in self.models_}))
+
+    def families(self, kind: str | None = None) -> tuple[str, ...]:
+        """Return the device families characterized (for ``kind`` if given), sorted."""
+        self._check_fitted()
+        return tuple(sorted({f for k, f in self.models_ if kind is None or k == kind}))
+
+    def predict(self, kind: str, widths: Sequence[int], family: str) -> OperatorCost:
+        """Predict the cost of one operator.
+
+        Args:
+            kind: Operator kind, a name of :data:`KINDS` characterized in this library.
+            widths: The kind's widths (see :data:`KINDS`); order does not matter for
+                multipliers.
+            family: Device family characterized for this kind.
+
+        Returns:
+            The measured cost at characterized widths; inside the characterized grid an
+            interpolation between its corners (``_interpolate``), or where a corner is missing
+            the cost of the smallest characterized operator that is at least as wide
+            (``_dominating``); beyond every characterized point the fitted model's (clipped at
+            0, DSP and BRAM rounded: an extrapolation), with the estimated energy.
+
+        Raises:
+            NotFittedError: Before :meth:`fit`.
+            HardwareModelError: On an unknown kind or family, or widths that do not fit the kind.
+        """
+        self._check_fitted()
+        if kind not in KINDS or kind not in self.kinds():
+            raise HardwareModelError(
+                f"unknown operator kind {kind!r}; known kinds: {list(self.kinds())}"
+            )
+        key = Operator.of(kind, widths)
+        if (kind, family) not in self.models_:
+            raise HardwareModelError(
+                f"operator kind {kind!r} is not characterized for family {family!r}; "
+                f"families: {list(self.families(kind))}"
+            )
+        measured = self._exact.get((kind, family, key.widths))
+        if measured is not None:
+            values = dict(measured)
+        else:
+            values = (
+                self._interpolate(kind, family, key.widths)
+                or self._dominating(kind, family, key.widths)
+                or self._regress(kind, family, key.widths)
+            )
+        return OperatorCost(
+            lut=values["lut"],
+            ff=values["ff"],
+            dsp=values["dsp"],
+            bram_18k=values["bram_18k"],
+            latency_cycles=values["latency_cycles"],
+            energy_pj=self.energy_pj(values, family),
+            exact=measured is not None,
+        )
+
+    def _interpolate(
+        self, kind: str, family: str, widths: tuple[int, ...]
+    ) -> dict[str, float] | None:
+        """Interpolate inside the characterized grid; None if a corner is missing.
+
+        Each width is bracketed by the nearest characterized values below and above; when
+        every corner of that box was characterized, LUT, FF and latency are interpolated
+        multilinearly and the integer resources (DSP, BRAM) take the value of the upper corner,
+        the conservative choice (a 5 x 5 multiplier needs what the 6 x 6 one has).
+        """
+        grids = self._grids[(kind, family)]
+        brackets: list[tuple[int, int, float]] = []
+        for width, grid in zip(widths, grids, strict=True):
+            above = [g for g in grid if g >= width]
+            below = [g for g in grid if g <= width]
+            if not above or not below:
+                return None
+            low, high = max(below), min(above)
+            brackets.append((low, high, 0.0 if high == low else (width - low) / (high - low)))
+        values = dict.fromkeys(RESOURCES, 0.0)
+        for corner in itertools.product((0, 1), repeat=len(brackets)):
+            point = tuple(b[1] if c else b[0] for b, c in zip(brackets, corner, strict=True))
+            row = self._exact.get((kind, family, Operator.of(kind, point).widths))
+            if row is None:
+                return None
+            weight = math.prod(
+                b[2] if c else 1.0 - b[2] for b, c in zip(brackets, corner, strict=True)
+            )
+            for resource in ("lut", "ff", "latency_cycles"):
+                values[resource] += weight * row[resource]
+            if all(corner):
+                values["dsp"], values["bram_18k"] = row["dsp"], row["bram_18k"]
+        return values
+
+    def _dominating(
+        self, kind: str, family: str, widths: tuple[int, ...]
+    ) -> dict[str, float] | None:
+        """Cost of the smallest characterized point at least as wide in every width, or None.
+
+        Used inside the characterized range where the grid is too sparse to interpolate (the
+        wide DSP multipliers): the enclosing operator is an upper bound that keeps DSP counts
+        whole and predictions monotone.
+        """
+        above = self._points(kind, family, widths, lambda point, width: point >= width)
+        if not above:
+            return None
+        best = min(above, key=lambda point: (sum(point), math.prod(point)))
+        return dict(self._exact[(kind, family, best)])
+
+    def _points(
+        self,
+        kind: str,
+        family: str,
+        widths: tuple[int, ...],
+        keep: Callable[[int, int], bool],
+    ) -> list[tuple[int, ...]]:
+        """Characterized width tuples of (kind, family) with ``keep(point[i], widths[i])``."""
+        return [
+            point
+            for (k, f, point) in self._exact
+            if k == kind
+            and f == family
+            and all(keep(p, w) for p, w in zip(point, widths, strict=True))
+        ]
+
+    def _regress(self, kind: str, family: str, widths: tuple[int, ...]) -> dict[str, float]:
+        """Fitted linear model, DSP and BRAM rounded to whole blocks.
+
+        Each resource is at least that of the largest characterized operator that is no wider
+        in any width (and at least 0), so an extrapolation never undercuts a measurement.
+        """
+        values = {
+            resource: max(0.0, float(model.predict(_features(kind, widths, resource)[None])[0]))
+            for resource, model in self.models_[(kind, family)].items()
+        }
+        values["dsp"] = float(round(values["dsp"]))
+        values["bram_18k"] = float(round(values["bram_18k"]))
+        below = self._points(kind, family, widths, lambda point, width: point <= width)
+        if below:
+            floor = self._exact[(kind, family, max(below, key=lambda p: (sum(p), math.prod(p))))]
+            values = {resource: max(value, floor[resource]) for resource, value in values.items()}
+        return values
+
+    def energy_pj(self, resources: Mapping[str, float], family: str) -> float:
+        """Estimate dynamic energy per operation in pJ from resource counts.
+
+        Args:
+            resources: Counts by resource name (``lut``, ``ff``, ``dsp``, ``bram_18k``).
+            family: Device family selecting the coefficients.
+
+        Returns:
+            ``activity * sum(count * pJ per toggle)``; 0 for a family without coefficients.
+        """
+        table = ENERGY_PJ_PER_TOGGLE if self.energy_coefficients is None else (
+            self.energy_coefficients
+        )
+        coefficients = table.get(family, {})
+        return self.activity * sum(
+            float(resources.get(name, 0.0)) * float(pj) for name, pj in coefficients.items()
+        )
+
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write the rows and provenance to ``path`` (the fitted models are refitted on load).
+
+        Raises:
+            NotFittedError: Before :meth:`fit`.
+        """
+        self._check_fitted()
+        data = {
+            "version": _FORMAT_VERSION,
+            "provenance": dict(self.provenance or {}),
+            "activity": self.activity,
+            "energy_coefficients": self.energy_coefficients,
+            "rows": [row.to_dict() for row in self.rows_],
+        }
+        Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> OperatorLibrary:
+        """Read a library written by :meth:`to_json` and fit it.
+
+        Raises:
+            HardwareModelError: If the file is missing, not JSON, of another format version,
+                or a row is malformed.
+        """
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            if data.get("version") != _FORMAT_VERSION:
+                raise HardwareModelError(
+                    f"{path}: version: expected {_FORMAT_VERSION}, got {data.get('version')!r}"
+                )
+            rows = [OperatorMeasurement.from_dict(row) for row in data["rows"]]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            if isinstance(error, HardwareModelError):
+                raise
+            raise HardwareModelError(f"{path}: not an operator library: {error}") from error
+        library = cls(
+            rows,
+            energy_coefficients=data.get("energy_coefficients"),
+            activity=float(data.get("activity", DEFAULT_ACTIVITY)),
+            provenance=data.get("provenance"),
+        )
+        return library.fit()
+
+    @classmethod
+    def default(cls, family: str = "7series") -> OperatorLibrary:
+        """Load the shipped Yosys characterization of ``family`` (``bench/characterize.py``).
+
+        Raises:
+            HardwareModelError: If the family has no shipped library.
+        """
+        if family not in _DATA_FILES:
+            raise HardwareModelError(
+                f"no default operator library for family {family!r}; "
+                f"available: {sorted(_DATA_FILES)}"
+            )
+        return cls.from_json(_DATA / _DATA_FILES[family])

@@ -1,0 +1,268 @@
+"""The search space of a study: its variables, and decoding a point into a Configuration."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+from evaluators import (
+    Configuration,
+    FixedPoint,
+    FloatFormat,
+    LayerConfig,
+    WeightSharing,
+)
+from search_spaces._variable import Variable
+
+if TYPE_CHECKING:
+    from optuna.distributions import BaseDistribution
+    from torch import nn
+
+
+class SpaceError(ValueError):
+    """A search space cannot be built, or a point does not belong to it."""
+
+
+class CodebookChoice(Protocol):
+    kind: str
+    bits: int | None
+    exponent_bits: int | None
+    mantissa_bits: int | None
+
+
+class FormatChoices(Protocol):
+    """What a layer tensor may become; study.yaml's `weights` / `activations` sections."""
+
+    kinds: tuple[str, ...]
+    bits: tuple[int, int] | None
+    integer_bits: int | str
+    rounding: str
+    overflow: str
+    exponent_bits: tuple[int, int] | None
+    mantissa_bits: tuple[int, int] | None
+    subnormals: bool
+
+
+class WeightChoices(FormatChoices, Protocol):
+    clusters: tuple[int, int] | None
+    granularity: tuple[str, ...]
+    codebook: CodebookChoice | None
+
+
+class ActivationChoices(FormatChoices, Protocol):
+    accumulator_bits: tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class LayerChoices:
+    """The resolved choices of one layer (`None`: that tensor stays float32)."""
+
+    weights: WeightChoices | None = None
+    activations: ActivationChoices | None = None
+
+
+@dataclass(frozen=True)
+class LayerDomain:
+    """One layer of the space with the ranges its formats are sized from.
+
+    Attributes:
+        name: the layer's qualified name in the model.
+        choices: what its weights and activations may become.
+        weight_max_abs: largest |w|, from which fixed-point integer bits are derived.
+        activation_max_abs: calibrated output range, for activation integer bits.
+    """
+
+    name: str
+    choices: LayerChoices
+    weight_max_abs: float
+    activation_max_abs: float | None = None
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """The variables of a study, independent of any optimizer.
+
+    One description, encoded per sampler (`to_optuna`, `to_pymoo`) and decoded back into the
+    `Configuration` the evaluators and cost models read. Variables are named
+    `<layer>.<tensor>.<field>`; a field with a single possible value is a constant, not a
+    variable. Instances are immutable: `restrict` returns a new space.
+    """
+
+    layers: tuple[LayerDomain, ...]
+    variables: tuple[Variable, ...]
+    constants: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def from_model(
+        cls,
+        model: nn.Module,
+        layers: Mapping[str, LayerChoices],
+        *,
+        activation_ranges: Mapping[str, float] | None = None,
+    ) -> SearchSpace:
+        """Build the space over `layers` of `model`.
+
+        Args:
+            model: the float model; weight ranges are read from it.
+            layers: the resolved choices per layer name (see `dse.config.resolve_layers`).
+            activation_ranges: calibrated max |output| per layer, needed for activation formats
+                whose integer bits are `auto`.
+
+        Raises:
+            SpaceError: a layer is missing from the model or a choice is inconsistent.
+        """
+        modules = dict(model.named_modules())
+        domains: list[LayerDomain] = []
+        for name, choices in layers.items():
+            module = modules.get(name)
+            weight = getattr(module, "weight", None)
+            if weight is None:
+                raise SpaceError(f"layer {name!r}: not a layer with weights in the model")
+            act_range = None
+            if choices.activations is not None:
+                if activation_ranges is None or name not in activation_ranges:
+                    raise SpaceError(f"layer {name!r}: activation range not calibrated")
+                act_range = float(activation_ranges[name])
+            domains.append(
+                LayerDomain(name, choices, float(weight.detach().abs().max()), act_range)
+            )
+        variables: list[Variable] = []
+        constants: list[tuple[str, Any]] = []
+        for domain in domains:
+            for var in _layer_variables(domain):
+                if var.size == 1:
+                    constants.append((var.name, var.values()[0]))
+                else:
+                    variables.append(var)
+        if not domains:
+            raise SpaceError("the search space selects no layer")
+        return cls(tuple(domains), tuple(variables), tuple(constants))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.variables)
+
+    def __len__(self) -> int:
+        return len(self.variables)
+
+    def size(self) -> int:
+        """Number of distinct points (the product of the variables' sizes)."""
+        return math.prod(v.size for v in self.variables)
+
+    def to_optuna(self) -> dict[str, BaseDistribution]:
+        return {v.name: v.to_optuna() for v in self.variables}
+
+    def to_pymoo(self) -> dict[str, Any]:
+        return {v.name: v.to_pymoo() for v in self.variables}
+
+    def restrict(self, **fixed: Any) -> SearchSpace:
+        """A new space with some variables made constants: `restrict(**{"fc1.weights.bits": 8})`."""
+        by_name = {v.name: v for v in self.variables}
+        for name, value in fixed.items():
+            var = by_name.get(name)
+            if var is None:
+                raise SpaceError(f"{name!r} is not a variable of the space")
+            if not var.contains(value):
+                raise SpaceError(f"{name}: {value!r} is outside its domain")
+        kept = tuple(v for v in self.variables if v.name not in fixed)
+        return replace(self, variables=kept, constants=self.constants + tuple(fixed.items()))
+
+    def decode(self, params: Mapping[str, Any]) -> Configuration:
+        """The configuration a point of the space stands for.
+
+        Raises:
+            SpaceError: a variable is missing or out of its domain.
+        """
+        values = dict(self.constants)
+        for var in self.variables:
+            if var.name not in params:
+                raise SpaceError(f"{var.name}: missing from the point")
+            value = params[var.name]
+            if not var.contains(value):
+                raise SpaceError(f"{var.name}: {value!r} is outside its domain")
+            values[var.name] = value
+        return Configuration.of({d.name: _decode_layer(d, values) for d in self.layers})
+
+
+def _layer_variables(domain: LayerDomain) -> list[Variable]:
+    """Every field of a layer's choices as a variable (constants included, size 1)."""
+    out: list[Variable] = []
+    for tensor in ("weights", "activations"):
+        spec = getattr(domain.choices, tensor)
+        if spec is None:
+            continue
+        prefix = f"{domain.name}.{tensor}"
+        out.append(Variable.categorical(f"{prefix}.kind", spec.kinds))
+        if "fixed" in spec.kinds:
+            if spec.bits is None:
+                raise SpaceError(f"{prefix}: kind 'fixed' needs a 'bits' range")
+            out.append(Variable.integer(f"{prefix}.bits", *spec.bits))
+        if "float" in spec.kinds:
+            if spec.exponent_bits is None or spec.mantissa_bits is None:
+                raise SpaceError(f"{prefix}: kind 'float' needs exponent_bits and mantissa_bits")
+            if spec.rounding == "nearest_up":
+                raise SpaceError(f"{prefix}: float formats round 'nearest_even' or 'truncate'")
+            out.append(Variable.integer(f"{prefix}.exponent_bits", *spec.exponent_bits))
+            out.append(Variable.integer(f"{prefix}.mantissa_bits", *spec.mantissa_bits))
+        if "shared" in spec.kinds:
+            if spec.clusters is None:
+                raise SpaceError(f"{prefix}: kind 'shared' needs a 'clusters' range")
+            out.append(Variable.integer(f"{prefix}.clusters", *spec.clusters, log=True))
+            out.append(Variable.categorical(f"{prefix}.granularity", spec.granularity))
+        if tensor == "activations" and spec.accumulator_bits is not None:
+            out.append(Variable.integer(f"{prefix}.accumulator_bits", *spec.accumulator_bits))
+    return out
+
+
+def _decode_layer(domain: LayerDomain, values: Mapping[str, Any]) -> LayerConfig:
+    choices = domain.choices
+    weights = activations = accumulator = None
+    if choices.weights is not None:
+        weights = _decode_format(
+            choices.weights, f"{domain.name}.weights", values, domain.weight_max_abs
+        )
+    if choices.activations is not None:
+        assert domain.activation_max_abs is not None  # checked in from_model
+        prefix = f"{domain.name}.activations"
+        activations = _decode_format(
+            choices.activations, prefix, values, domain.activation_max_abs
+        )
+        acc_bits = values.get(f"{prefix}.accumulator_bits")
+        if acc_bits is not None:
+            # The accumulator holds the whole sum: wrap is bit-true in any summation order.
+            accumulator = FixedPoint.for_range(
+                domain.activation_max_abs, acc_bits, rounding="truncate", overflow="wrap"
+            )
+    return LayerConfig(weights=weights, activations=activations, accumulator=accumulator)
+
+
+def _decode_format(
+    spec: Any, prefix: str, values: Mapping[str, Any], max_abs: float
+) -> FixedPoint | FloatFormat | WeightSharing:
+    kind = values[f"{prefix}.kind"]
+    if kind == "fixed":
+        bits = values[f"{prefix}.bits"]
+        if spec.integer_bits == "auto":
+            return FixedPoint.for_range(
+                max_abs, bits, rounding=spec.rounding, overflow=spec.overflow
+            )
+        return FixedPoint(bits, spec.integer_bits, rounding=spec.rounding, overflow=spec.overflow)
+    if kind == "float":
+        return FloatFormat(
+            values[f"{prefix}.exponent_bits"],
+            values[f"{prefix}.mantissa_bits"],
+            subnormals=spec.subnormals,
+            rounding=spec.rounding,
+        )
+    codebook = None
+    if spec.codebook is not None:
+        book = spec.codebook
+        if book.kind == "fixed":
+            codebook = FixedPoint.for_range(max_abs, book.bits)
+        else:
+            codebook = FloatFormat(book.exponent_bits, book.mantissa_bits)
+    return WeightSharing(
+        values[f"{prefix}.clusters"], values[f"{prefix}.granularity"], codebook=codebook
+    )
