@@ -22,30 +22,19 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-from evaluators._fixed_point import FixedPoint  # noqa: E402
-from evaluators._float_format import FloatFormat  # noqa: E402
-from evaluators._kmeans import inertia_curve, kmeans_1d  # noqa: E402
-
-RESNET18_SHAPES: list[tuple[str, tuple[int, ...]]] = [
-    ("conv1", (64, 3, 7, 7)),
-    *[(f"layer1.{b}.conv{c}", (64, 64, 3, 3)) for b in range(2) for c in (1, 2)],
-    ("layer2.0.conv1", (128, 64, 3, 3)),
-    ("layer2.0.conv2", (128, 128, 3, 3)),
-    ("layer2.0.downsample", (128, 64, 1, 1)),
-    ("layer2.1.conv1", (128, 128, 3, 3)),
-    ("layer2.1.conv2", (128, 128, 3, 3)),
-    ("layer3.0.conv1", (256, 128, 3, 3)),
-    ("layer3.0.conv2", (256, 256, 3, 3)),
-    ("layer3.0.downsample", (256, 128, 1, 1)),
-    ("layer3.1.conv1", (256, 256, 3, 3)),
-    ("layer3.1.conv2", (256, 256, 3, 3)),
-    ("layer4.0.conv1", (512, 256, 3, 3)),
-    ("layer4.0.conv2", (512, 512, 3, 3)),
-    ("layer4.0.downsample", (512, 256, 1, 1)),
-    ("layer4.1.conv1", (512, 512, 3, 3)),
-    ("layer4.1.conv2", (512, 512, 3, 3)),
-    ("fc", (1000, 512)),
-]
+from evaluators import (  # noqa: E402
+    APPROXIMABLE,
+    AccuracyEvaluator,
+    Configuration,
+    FixedPoint,
+    FloatFormat,
+    LayerConfig,
+    ResNet18,
+    WeightSharing,
+    build_workload,
+    inertia_curve,
+    kmeans_1d,
+)
 
 
 def best_time(fn: Callable[[], object], repeats: int = 7) -> float:
@@ -60,13 +49,14 @@ def best_time(fn: Callable[[], object], repeats: int = 7) -> float:
 
 
 def resnet18_weights(seed: int = 0) -> list[tuple[str, np.ndarray]]:
-    g = torch.Generator().manual_seed(seed)
-    weights = []
-    for name, shape in RESNET18_SHAPES:
-        w = torch.empty(shape)
-        torch.nn.init.kaiming_normal_(w, generator=g)
-        weights.append((name, w.numpy().ravel()))
-    return weights
+    """Every Conv/Linear weight of the project's ResNet-18 (11.7M weights, torch's init)."""
+    torch.manual_seed(seed)
+    model = ResNet18()
+    return [
+        (name, module.weight.detach().numpy().ravel())
+        for name, module in model.named_modules()
+        if isinstance(module, APPROXIMABLE)
+    ]
 
 
 def bench_quantizers() -> None:
@@ -153,12 +143,44 @@ def bench_kmeans() -> None:
         )
 
 
+def bench_scoring() -> None:
+    """Exact scoring of one configuration of the built-in LeNet/digits workload, warm."""
+    torch.set_num_threads(1)  # how studies run small models (see dse.study.build_setup)
+    workload = build_workload(
+        "lenet5", "digits", seed=0, cache_dir=Path("results/.cache")
+    )
+    evaluator = AccuracyEvaluator(workload)
+    layers = list(workload.layers())
+    configs = {
+        "fixed 6-bit, every layer": {n: LayerConfig(weights=FixedPoint.for_range(
+            float(workload.model.get_submodule(n).weight.abs().max()), 6)) for n in layers},
+        "float E4M3, every layer": {n: LayerConfig(weights=FloatFormat(4, 3)) for n in layers},
+        "shared k=16 per layer": {n: LayerConfig(weights=WeightSharing(16)) for n in layers},
+        "shared k=16 per channel": {
+            n: LayerConfig(weights=WeightSharing(16, "channel")) for n in layers
+        },
+        "fixed 8-bit weights + activations": {n: LayerConfig(
+            weights=FixedPoint(8, 1), activations=FixedPoint(12, 6)) for n in layers},
+    }
+    print("| configuration (LeNet-5, 359 validation digits) | first scoring ms | warm ms |")
+    print("|---|---:|---:|")
+    for label, layer_configs in configs.items():
+        config = Configuration.of(layer_configs)
+        start = time.perf_counter()
+        evaluator.score(config)
+        first = time.perf_counter() - start
+        warm = best_time(lambda config=config: evaluator.score(config), repeats=20)
+        print(f"| {label} | {1e3 * first:.1f} | {1e3 * warm:.2f} |")
+    print()
+
+
 def main() -> None:
     torch.set_num_threads(2)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
     print()
     bench_quantizers()
     bench_kmeans()
+    bench_scoring()
 
 
 if __name__ == "__main__":

@@ -158,7 +158,10 @@ class SearchSpace:
         return {v.name: v.to_pymoo() for v in self.variables}
 
     def restrict(self, **fixed: Any) -> SearchSpace:
-        """A new space with some variables made constants: `restrict(**{"fc1.weights.bits": 8})`."""
+        """A new space with some variables made constants.
+
+        Example: `space.restrict(**{"fc1.weights.bits": 8})`.
+        """
         by_name = {v.name: v for v in self.variables}
         for name, value in fixed.items():
             var = by_name.get(name)

@@ -68,6 +68,9 @@ class ParetoDisplay:
         else:
             fig, axes_list, pairs = ax.figure, [ax], pairs[:1]
         for (i, j), axis in zip(pairs, axes_list, strict=False):
+            # Costs along x, the quality to maximize (accuracy) up the y axis.
+            if self.info.directions[i] == "maximize" and self.info.directions[j] == "minimize":
+                i, j = j, i
             self._panel(axis, i, j)
         fig.tight_layout()
         self.figure_: Figure = fig
