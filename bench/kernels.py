@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import astuple
 from pathlib import Path
 
 import numpy as np
@@ -60,21 +61,26 @@ def resnet18_weights(seed: int = 0) -> list[tuple[str, np.ndarray]]:
 
 
 def bench_quantizers() -> None:
+    """Quantizer throughput against a copy, at 1 and 2 torch threads, side by side."""
     x = torch.randn(10_000_000, generator=torch.Generator().manual_seed(0)) * 4
     nbytes = 2 * x.numel() * x.element_size()
     rows = [("`x.clone()`", lambda: x.clone())]
-    for fmt in (FixedPoint(8, 3), FloatFormat(5, 2), FloatFormat(4, 3)):
-        rows.append((f"`{fmt!r}`".replace("'", ""), lambda fmt=fmt: fmt.quantize(x)))
-    copy = None
-    print("| kernel (10M float32) | ms | GB/s | % of copy |")
-    print("|---|---:|---:|---:|")
-    for name, fn in rows:
-        seconds = best_time(fn)
-        copy = copy or seconds
-        print(
-            f"| {name} | {seconds * 1e3:.1f} | {nbytes / seconds / 1e9:.1f} "
-            f"| {100 * copy / seconds:.0f} % |"
-        )
+    for fmt in (FixedPoint(8, 3), FloatFormat(5, 2), FloatFormat(4, 3), FloatFormat(5, 10)):
+        label = f"`{type(fmt).__name__}{astuple(fmt)[:2]}`"
+        rows.append((label, lambda fmt=fmt: fmt.quantize(x)))
+    print("| kernel (10M float32) | threads | ms | GB/s | % of copy |")
+    print("|---|---:|---:|---:|---:|")
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        copy = None
+        for name, fn in rows:
+            seconds = best_time(fn)
+            copy = copy or seconds
+            print(
+                f"| {name} | {threads} | {seconds * 1e3:.1f} | {nbytes / seconds / 1e9:.1f} "
+                f"| {100 * copy / seconds:.0f} % |"
+            )
+    print()
 
 
 def bench_kmeans() -> None:
