@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
 
 import torch
@@ -56,7 +56,8 @@ class WeightCache:
         self.max_entries = max_entries
         self._entries: dict[Hashable, list[torch.Tensor]] = {}
 
-    def get(self, key: Hashable, compute: callable) -> list[torch.Tensor]:  # type: ignore[valid-type]
+    def get(self, key: Hashable, compute: Callable[[], list[torch.Tensor]]) -> list[torch.Tensor]:
+        """The cached tensors for `key`, computed by `compute()` on the first request."""
         hit = self._entries.get(key)
         if hit is None:
             hit = compute()
