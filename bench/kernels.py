@@ -152,21 +152,26 @@ def bench_kmeans() -> None:
 def bench_scoring() -> None:
     """Exact scoring of one configuration of the built-in LeNet/digits workload, warm."""
     torch.set_num_threads(1)  # how studies run small models (see dse.study.build_setup)
-    workload = build_workload(
-        "lenet5", "digits", seed=0, cache_dir=Path("results/.cache")
-    )
+    workload = build_workload("lenet5", "digits", seed=0, cache_dir=Path("results/.cache"))
     evaluator = AccuracyEvaluator(workload)
     layers = list(workload.layers())
     configs = {
-        "fixed 6-bit, every layer": {n: LayerConfig(weights=FixedPoint.for_range(
-            float(workload.model.get_submodule(n).weight.abs().max()), 6)) for n in layers},
+        "fixed 6-bit, every layer": {
+            n: LayerConfig(
+                weights=FixedPoint.for_range(
+                    float(workload.model.get_submodule(n).weight.abs().max()), 6
+                )
+            )
+            for n in layers
+        },
         "float E4M3, every layer": {n: LayerConfig(weights=FloatFormat(4, 3)) for n in layers},
         "shared k=16 per layer": {n: LayerConfig(weights=WeightSharing(16)) for n in layers},
         "shared k=16 per channel": {
             n: LayerConfig(weights=WeightSharing(16, "channel")) for n in layers
         },
-        "fixed 8-bit weights + activations": {n: LayerConfig(
-            weights=FixedPoint(8, 1), activations=FixedPoint(12, 6)) for n in layers},
+        "fixed 8-bit weights + activations": {
+            n: LayerConfig(weights=FixedPoint(8, 1), activations=FixedPoint(12, 6)) for n in layers
+        },
     }
     print("| configuration (LeNet-5, 359 validation digits) | first scoring ms | warm ms |")
     print("|---|---:|---:|")

@@ -2,9 +2,9 @@
 
 Typical use is the command line, `python -m dse run study.yaml`; the same steps are public here:
 
-    >>> from dse import load_study, run_study          # doctest: +SKIP
-    >>> result = run_study(load_study("study.yaml"), "study.yaml")
-    >>> result.front_table()
+    from dse import load_study, run_study
+    result = run_study(load_study("study.yaml"), "study.yaml")
+    print(result.front_table())
 """
 
 from dse._errors import DseError, StudyFileError, StudyRunError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
 
@@ -46,24 +47,32 @@ class QuantizedOutput(nn.Module):
 
 
 class WeightCache:
-    """Approximated weight tensors keyed by (layers, format): a study computes each once.
+    """Approximated weight tensors keyed by (model, layers, format): each computed once.
+
+    Least recently used entries are dropped beyond `max_bytes`, so a study over a large model
+    keeps the layer choices it revisits without growing without bound.
 
     Args:
-        max_entries: entries kept before the oldest are dropped (memory bound).
+        max_bytes: memory the cached tensors may take (default 1 GiB).
     """
 
-    def __init__(self, max_entries: int = 4096) -> None:
-        self.max_entries = max_entries
-        self._entries: dict[Hashable, list[torch.Tensor]] = {}
+    def __init__(self, max_bytes: int = 1 << 30) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, list[torch.Tensor]] = OrderedDict()
+        self._bytes = 0
 
     def get(self, key: Hashable, compute: Callable[[], list[torch.Tensor]]) -> list[torch.Tensor]:
         """The cached tensors for `key`, computed by `compute()` on the first request."""
         hit = self._entries.get(key)
-        if hit is None:
-            hit = compute()
-            if len(self._entries) >= self.max_entries:
-                self._entries.pop(next(iter(self._entries)))
-            self._entries[key] = hit
+        if hit is not None:
+            self._entries.move_to_end(key)
+            return hit
+        hit = compute()
+        self._entries[key] = hit
+        self._bytes += sum(t.numel() * t.element_size() for t in hit)
+        while self._bytes > self.max_bytes and len(self._entries) > 1:
+            _, old = self._entries.popitem(last=False)
+            self._bytes -= sum(t.numel() * t.element_size() for t in old)
         return hit
 
     def __len__(self) -> int:
@@ -104,7 +113,7 @@ def approximate_weights(
                 return share_weights(tensors, fmt)
             return [fmt.quantize(t) for t in tensors]
 
-        key = (tuple(names), fmt)
+        key = (id(model), tuple(names), fmt)  # one cache may serve several models
         result = cache.get(key, compute) if cache is not None else compute()
         out.update(zip(names, result, strict=True))
     return out

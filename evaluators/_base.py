@@ -18,11 +18,16 @@ class Score:
         accuracy: top-1 accuracy in [0, 1] (or a proxy's estimate of it).
         fidelity: how it was measured, e.g. `exact:validation` or `proxy:normalized_inertia`.
         samples: how many samples were scored (0 for a proxy).
+        proxy_value: the proxy's raw value (a degradation, lower is better), when one was
+            computed; recorded so that a resumed study can refit its calibration.
+        exact_accuracy: the exact accuracy, when one was measured beside (or as) the score.
     """
 
     accuracy: float
     fidelity: str
     samples: int = 0
+    proxy_value: float | None = None
+    exact_accuracy: float | None = None
 
 
 class Evaluator(ABC):

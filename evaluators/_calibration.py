@@ -70,12 +70,21 @@ def calibrate_activations(
         if layers is not None
         else [n for n, m in modules.items() if isinstance(m, APPROXIMABLE)]
     )
-    outputs: dict[str, list[torch.Tensor]] = {n: [] for n in names}
+    # Memory stays bounded whatever the data: a running max, plus a strided sample of at
+    # most `max_values` outputs per layer for the methods that need the distribution.
+    batches = -(-len(data) // batch_size)
+    peaks: dict[str, float] = dict.fromkeys(names, 0.0)
+    samples: dict[str, list[torch.Tensor]] = {n: [] for n in names}
+
+    def record(name: str, out: torch.Tensor) -> None:
+        values = out.detach().abs().flatten()
+        peaks[name] = max(peaks[name], float(values.max()))
+        if method != "minmax":
+            stride = max(1, values.numel() * batches // max_values)
+            samples[name].append(values[::stride].clone())
+
     hooks = [
-        modules[n].register_forward_hook(
-            lambda _m, _a, out, n=n: outputs[n].append(out.detach().abs().flatten())
-        )
-        for n in names
+        modules[n].register_forward_hook(lambda _m, _a, out, n=n: record(n, out)) for n in names
     ]
     try:
         for start in range(0, len(data), batch_size):
@@ -84,13 +93,11 @@ def calibrate_activations(
         for hook in hooks:
             hook.remove()
     ranges: dict[str, float] = {}
-    for name, chunks in outputs.items():
-        values = torch.cat(chunks)
+    for name in names:
         if method == "minmax":
-            ranges[name] = float(values.max())
+            ranges[name] = peaks[name]
             continue
-        if values.numel() > max_values:
-            values = values[:: values.numel() // max_values + 1]
+        values = torch.cat(samples[name])
         if method == "percentile":
             ranges[name] = float(torch.quantile(values.double(), percentile / 100.0))
         else:

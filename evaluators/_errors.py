@@ -6,7 +6,7 @@ while the CLI can catch these alone and print one line.
 
 from __future__ import annotations
 
-__all__ = ["EvaluationError", "FormatError", "WorkloadError"]
+__all__ = ["EvaluationError", "FormatError", "ProxyError", "WorkloadError"]
 
 
 class FormatError(ValueError):
@@ -24,3 +24,11 @@ class WorkloadError(ValueError):
 
 class EvaluationError(RuntimeError):
     """A configuration could not be scored (unknown layer, non-finite metric...)."""
+
+
+class ProxyError(ValueError):
+    """A proxy or its calibration was asked for something it does not offer.
+
+    Messages name the setting, the allowed values and what was given, e.g. ``proxy: expected
+    one of ['inertia', ...], got 'foo'``.
+    """

@@ -57,8 +57,10 @@ class FloatFormat:
     * ``rounding="nearest_even"`` rounds to the nearest value, ties to the even significand
       (IEEE ``roundTiesToEven``); ``"truncate"`` rounds toward zero.
     * Rounding uses an unbounded exponent first; a result above :attr:`max_value` overflows:
-      ``overflow="inf"`` gives +-inf (IEEE), ``"saturate"`` gives +-max_value. Inputs that
-      are already +-inf stay +-inf in both modes; NaN stays NaN.
+      ``overflow="inf"`` gives +-inf (IEEE), ``"saturate"`` gives +-max_value. Truncation
+      never overflows to inf: like IEEE ``roundTowardZero`` it stops at +-max_value, so
+      ``overflow`` only matters with ``nearest_even``. Inputs that are already +-inf stay
+      +-inf in every mode; NaN stays NaN.
     * ``subnormals=False`` emulates flush-to-zero hardware (``ap_float``, Xilinx FP cores):
       the input is rounded as if subnormals existed, and any result below
       :attr:`min_normal` becomes a zero of the input's sign. A value that rounds up to
@@ -191,7 +193,7 @@ def _finish(fmt: FloatFormat, y: torch.Tensor, src: torch.Tensor) -> None:
     produced by the rounding bodies themselves, because float-to-bool passes cost as much as
     the whole rounding on CPU.
     """
-    if fmt.overflow == "saturate":
+    if fmt.overflow == "saturate" or fmt.rounding == "truncate":
         y.clamp_(-fmt.max_value, fmt.max_value)
         torch.where(torch.isinf(src), src, y, out=y)  # inputs that are inf stay inf
     if not fmt.subnormals:
@@ -252,7 +254,14 @@ def _bit_pattern_body(fmt: FloatFormat) -> Callable[..., None]:
         if drop > 0:
             if nearest:  # + (half ulp - 1) + lsb: ties go to the even pattern
                 lsb = torch.bitwise_right_shift(bits, drop, out=scratch.view(torch.int32))
-                bits.add_(lsb.bitwise_and_(1)).add_(half_minus_one)
+                if fmt.mantissa_bits == 0:
+                    # No fraction bit: a normal tie 1.5 * 2**e goes to 2**(e+1), the even
+                    # multiple of the quantum 2**e, as on the E <= 7 path; below the
+                    # normal range (exponent field 0) the tie goes to zero.
+                    lsb.bitwise_and_(0xFF).clamp_(max=1)
+                else:
+                    lsb.bitwise_and_(1)
+                bits.add_(lsb).add_(half_minus_one)
             bits.bitwise_and_(keep_mask)
         torch.maximum(out, torch.clamp(src, max=-math.inf, out=scratch), out=out)
         _finish(fmt, out, src)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import inspect
 import json
 import logging
+import os
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -76,6 +78,7 @@ def build_workload(
     data = load_dataset(dataset, fractions=fractions, seed=seed, base_dir=base_dir)
     torch.manual_seed(seed)
     net = _build_model(model, data, base_dir)
+    _check_fits(net, model, data)
     if checkpoint is not None:
         path = Path(checkpoint) if Path(checkpoint).is_absolute() else base_dir / checkpoint
         _load_state(net, path)
@@ -83,6 +86,7 @@ def build_workload(
     else:
         recipe = {
             "model": model,
+            "source": _source_digest(net),
             "data": data.fingerprint,
             "training": asdict(training),
             "seed": seed,
@@ -97,10 +101,15 @@ def build_workload(
             train_model(net, data, training, seed)
             how = "trained"
             if cached is not None:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cached.with_suffix(".tmp")
-                torch.save(net.state_dict(), tmp)
-                tmp.replace(cached)
+                tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")  # one per worker
+                try:
+                    cached.parent.mkdir(parents=True, exist_ok=True)
+                    torch.save(net.state_dict(), tmp)
+                    tmp.replace(cached)
+                except OSError as exc:
+                    raise WorkloadError(
+                        f"{cached.parent}: cannot write the trained-model cache: {exc.strerror}"
+                    ) from None
     net.eval()
     for p in net.parameters():
         p.requires_grad_(False)
@@ -141,6 +150,34 @@ def _build_model(spec: str, data: Dataset, base_dir: Path) -> nn.Module:
     if not isinstance(net, nn.Module):
         raise WorkloadError(f"model {spec!r}: returned {type(net).__name__}, not a torch module")
     return net
+
+
+def _source_digest(net: nn.Module) -> str:
+    """Hash of the source file defining the model's class: edited code is retrained."""
+    try:
+        source = inspect.getsource(sys.modules[type(net).__module__])
+    except (OSError, TypeError, KeyError):
+        return "unknown"
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+@torch.inference_mode()
+def _check_fits(net: nn.Module, spec: str, data: Dataset) -> None:
+    """One sample through the model, so a shape mismatch is a clear error, not a crash."""
+    x = data.train.x[:1]
+    try:
+        out = net(x)
+    except (RuntimeError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise WorkloadError(
+            f"model {spec!r} does not accept the dataset's inputs of shape "
+            f"{tuple(x.shape[1:])}: {first}"
+        ) from None
+    if out.ndim != 2 or out.shape[1] < data.num_classes:
+        raise WorkloadError(
+            f"model {spec!r} gives outputs of shape {tuple(out.shape[1:])}, expected one "
+            f"logit per class ({data.num_classes})"
+        )
 
 
 def _load_state(net: nn.Module, path: Path) -> None:

@@ -5,6 +5,7 @@ The public face of the package; other packages import only from here.
 
 from __future__ import annotations
 
+from hardware_models._accelerator import AcceleratorModel
 from hardware_models._calibration import HlsCalibration
 from hardware_models._characterize import (
     characterize,
@@ -12,8 +13,11 @@ from hardware_models._characterize import (
     rows_from_reports,
 )
 from hardware_models._cost_model import Cost, CostModel, WeightMemoryModel, weight_memory_bits
+from hardware_models._datapath import Datapath, DatapathConstants, choose_datapath
 from hardware_models._devices import Device, available_devices, get_device
+from hardware_models._energy import EnergyConstants
 from hardware_models._errors import HardwareModelError, NotFittedError, ReportError
+from hardware_models._memory import MemoryCost, bram18_blocks, memory_cost
 from hardware_models._operators import (
     ENERGY_PJ_PER_TOGGLE,
     FitError,
@@ -33,6 +37,14 @@ from hardware_models._report import (
 from hardware_models._yosys import SynthesisError, SynthesisResult, synthesize
 
 __all__ = [
+    "AcceleratorModel",
+    "Datapath",
+    "DatapathConstants",
+    "EnergyConstants",
+    "MemoryCost",
+    "bram18_blocks",
+    "choose_datapath",
+    "memory_cost",
     "Cost",
     "CostModel",
     "WeightMemoryModel",

@@ -25,7 +25,7 @@ from hardware_models._operators import KINDS, OperatorLibrary, OperatorMeasureme
 from hardware_models._yosys import FAMILIES, synthesize
 
 if TYPE_CHECKING:
-    from hardware_models._report import OperatorRow
+    from hardware_models._report import HlsReport, OperatorRow
     from hardware_models._verilog import VerilogModule
 
 __all__ = [
@@ -236,6 +236,16 @@ def _family_of_part(part: str) -> str | None:
     return None
 
 
+def _device_family(part: str) -> str | None:
+    """The family the devices table gives a part (Vivado writes `7z020clg400-1`)."""
+    from hardware_models._devices import get_device
+
+    try:
+        return get_device(part).family
+    except HardwareModelError:
+        return None
+
+
 def rows_from_reports(
     directory: str | os.PathLike[str], *, family: str | None = None
 ) -> list[OperatorMeasurement]:
@@ -268,17 +278,23 @@ def rows_from_reports(
     if not root.is_dir():
         raise HardwareModelError(f"{root}: not a directory of HLS reports")
     paths = sorted(p for p in root.rglob("*") if p.suffix in (".xml", ".rpt") and p.is_file())
-    xml_stems = {p.with_suffix("") for p in paths if p.suffix == ".xml"}
-    rows: list[OperatorMeasurement] = []
+    # The .xml and .rpt of one synthesis describe the same design: keep, per stem, the file
+    # with the most operator rows (per-module XML files often carry none).
+    best: dict[Path, tuple[Path, HlsReport]] = {}
     for path in paths:
-        if path.suffix == ".rpt" and path.with_suffix("") in xml_stems:
-            continue
         try:
             report = read_report(path)
         except ReportError as error:
             _logger.debug("skipping %s: %s", path, error)
             continue
-        row_family = family or _family_of_part(report.part)
+        stem = path.with_suffix("")
+        if stem not in best or len(report.operators) > len(best[stem][1].operators):
+            best[stem] = (path, report)
+    rows: list[OperatorMeasurement] = []
+    for path, report in best.values():
+        if not report.operators:
+            continue  # post-synthesis utilization, or a summary without operator tables
+        row_family = family or _family_of_part(report.part) or _device_family(report.part)
         if row_family is None:
             raise HardwareModelError(
                 f"{path}: part {report.part!r} belongs to no known family; pass family="

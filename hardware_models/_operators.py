@@ -576,8 +576,10 @@ class OperatorLibrary:
         Returns:
             ``activity * sum(count * pJ per toggle)``; 0 for a family without coefficients.
         """
-        table = ENERGY_PJ_PER_TOGGLE if self.energy_coefficients is None else (
-            self.energy_coefficients
+        table = (
+            ENERGY_PJ_PER_TOGGLE
+            if self.energy_coefficients is None
+            else (self.energy_coefficients)
         )
         coefficients = table.get(family, {})
         return self.activity * sum(

@@ -116,9 +116,7 @@ def _wrap_registers(inner: VerilogModule) -> VerilogModule:
     )
 
 
-def fixed_multiplier(
-    width_a: int, width_b: int, *, registered: bool = False
-) -> VerilogModule:
+def fixed_multiplier(width_a: int, width_b: int, *, registered: bool = False) -> VerilogModule:
     """Signed fixed-point multiplier ``y = a * b`` with a full-precision product.
 
     Args:
@@ -338,8 +336,7 @@ def float_adder(
         shift = f"  wire [{e - 1}:0] dc = d;\n"
     inc = "g & (r | st | lsb)" if rounding == "nearest_even" else "1'b0"
     body = (
-        _float_fields(e, m)
-        + f"  wire [{e + m - 1}:0] ka = za ? {e + m}'d0 : a[{e + m - 1}:0];\n"
+        _float_fields(e, m) + f"  wire [{e + m - 1}:0] ka = za ? {e + m}'d0 : a[{e + m - 1}:0];\n"
         f"  wire [{e + m - 1}:0] kb = zb ? {e + m}'d0 : b[{e + m - 1}:0];\n"
         f"  wire [{m}:0] ma = za ? {m + 1}'d0 : {{1'b1, fa}};\n"
         f"  wire [{m}:0] mb = zb ? {m + 1}'d0 : {{1'b1, fb}};\n"
@@ -347,9 +344,7 @@ def float_adder(
         "  wire sx = swap ? sb : sa;\n  wire sy = swap ? sa : sb;\n"
         f"  wire [{e - 1}:0] ex = swap ? eb : ea;\n  wire [{e - 1}:0] ey = swap ? ea : eb;\n"
         f"  wire [{m}:0] mx = swap ? mb : ma;\n  wire [{m}:0] my = swap ? ma : mb;\n"
-        f"  wire [{e - 1}:0] d = ex - ey;\n"
-        + shift
-        + f"  wire [{w - 1}:0] xa = {{mx, 3'b000}};\n"
+        f"  wire [{e - 1}:0] d = ex - ey;\n" + shift + f"  wire [{w - 1}:0] xa = {{mx, 3'b000}};\n"
         f"  wire [{w - 1}:0] y0 = {{my, 3'b000}};\n"
         f"  wire [{w - 1}:0] ysh = y0 >> dc;\n"
         f"  wire sticky_in = |(y0 & ~({{{w}{{1'b1}}}} << dc));\n"
@@ -417,8 +412,7 @@ def float_multiplier(
     xw = e + 2
     inc = "g & (st | lsb)" if rounding == "nearest_even" else "1'b0"
     body = (
-        _float_fields(e, m)
-        + f"  wire [{pw - 1}:0] p = {{1'b1, fa}} * {{1'b1, fb}};\n"
+        _float_fields(e, m) + f"  wire [{pw - 1}:0] p = {{1'b1, fa}} * {{1'b1, fb}};\n"
         f"  wire [{pw - 1}:0] pn = p[{pw - 1}] ? p : (p << 1);\n"
         f"  wire lsb = pn[{m + 1}];\n  wire g = pn[{m}];\n  wire st = |pn[{m - 1}:0];\n"
         f"  wire inc = {inc};\n"

@@ -169,10 +169,7 @@ def synthesize(
     options = f"-family {yosys_family} -top {module.top} -flatten -noiopad"
     if not dsp_inference:
         options += " -nodsp"
-    script = (
-        f"read_verilog {module.top}.v; synth_xilinx {options}; "
-        "tee -q -o stat.json stat -json"
-    )
+    script = f"read_verilog {module.top}.v; synth_xilinx {options}; tee -q -o stat.json stat -json"
     what = f"synthesis of {module.top} for {family}"
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="dse_yosys_") as workdir:

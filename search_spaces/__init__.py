@@ -1,5 +1,6 @@
 """Search spaces: the variables of a study and their decoding into a Configuration."""
 
+from search_spaces._pruning import layer_options, prune_space
 from search_spaces._space import (
     LayerChoices,
     LayerDomain,
@@ -8,4 +9,12 @@ from search_spaces._space import (
 )
 from search_spaces._variable import Variable
 
-__all__ = ["LayerChoices", "LayerDomain", "SearchSpace", "SpaceError", "Variable"]
+__all__ = [
+    "LayerChoices",
+    "LayerDomain",
+    "SearchSpace",
+    "SpaceError",
+    "Variable",
+    "layer_options",
+    "prune_space",
+]

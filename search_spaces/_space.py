@@ -43,6 +43,7 @@ class FormatChoices(Protocol):
     exponent_bits: tuple[int, int] | None
     mantissa_bits: tuple[int, int] | None
     subnormals: bool
+    float_overflow: str
 
 
 class WeightChoices(FormatChoices, Protocol):
@@ -72,12 +73,14 @@ class LayerDomain:
         choices: what its weights and activations may become.
         weight_max_abs: largest |w|, from which fixed-point integer bits are derived.
         activation_max_abs: calibrated output range, for activation integer bits.
+        accumulator_max_abs: the largest sum the accumulator must hold without wrapping.
     """
 
     name: str
     choices: LayerChoices
     weight_max_abs: float
     activation_max_abs: float | None = None
+    accumulator_max_abs: float | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class SearchSpace:
         layers: Mapping[str, LayerChoices],
         *,
         activation_ranges: Mapping[str, float] | None = None,
+        accumulator_ranges: Mapping[str, float] | None = None,
     ) -> SearchSpace:
         """Build the space over `layers` of `model`.
 
@@ -109,6 +113,8 @@ class SearchSpace:
             layers: the resolved choices per layer name (see `dse.config.resolve_layers`).
             activation_ranges: calibrated max |output| per layer, needed for activation formats
                 whose integer bits are `auto`.
+            accumulator_ranges: max |sum| per layer for accumulator formats (default: twice
+                the activation range, which may be clipped by its calibration).
 
         Raises:
             SpaceError: a layer is missing from the model or a choice is inconsistent.
@@ -120,14 +126,14 @@ class SearchSpace:
             weight = getattr(module, "weight", None)
             if weight is None:
                 raise SpaceError(f"layer {name!r}: not a layer with weights in the model")
-            act_range = None
+            act_range = acc_range = None
             if choices.activations is not None:
                 if activation_ranges is None or name not in activation_ranges:
                     raise SpaceError(f"layer {name!r}: activation range not calibrated")
                 act_range = float(activation_ranges[name])
-            domains.append(
-                LayerDomain(name, choices, float(weight.detach().abs().max()), act_range)
-            )
+                acc_range = float((accumulator_ranges or {}).get(name, 2.0 * act_range))
+            weight_range = float(weight.detach().abs().max())
+            domains.append(LayerDomain(name, choices, weight_range, act_range, acc_range))
         variables: list[Variable] = []
         constants: list[tuple[str, Any]] = []
         for domain in domains:
@@ -185,7 +191,7 @@ class SearchSpace:
             value = params[var.name]
             if not var.contains(value):
                 raise SpaceError(f"{var.name}: {value!r} is outside its domain")
-            values[var.name] = value
+            values[var.name] = int(value) if var.kind == "int" else value
         return Configuration.of({d.name: _decode_layer(d, values) for d in self.layers})
 
 
@@ -201,6 +207,11 @@ def _layer_variables(domain: LayerDomain) -> list[Variable]:
         if "fixed" in spec.kinds:
             if spec.bits is None:
                 raise SpaceError(f"{prefix}: kind 'fixed' needs a 'bits' range")
+            if spec.bits[0] < 2 and spec.integer_bits == "auto":
+                raise SpaceError(
+                    f"{prefix}.bits: signed fixed point with integer bits 'auto' needs at "
+                    f"least 2 bits, got {list(spec.bits)}"
+                )
             out.append(Variable.integer(f"{prefix}.bits", *spec.bits))
         if "float" in spec.kinds:
             if spec.exponent_bits is None or spec.mantissa_bits is None:
@@ -234,9 +245,11 @@ def _decode_layer(domain: LayerDomain, values: Mapping[str, Any]) -> LayerConfig
         )
         acc_bits = values.get(f"{prefix}.accumulator_bits")
         if acc_bits is not None:
-            # The accumulator holds the whole sum: wrap is bit-true in any summation order.
+            # Sized from the unclipped range with headroom: a real sum never wraps, and with
+            # wrap the result does not depend on the summation order.
+            assert domain.accumulator_max_abs is not None
             accumulator = FixedPoint.for_range(
-                domain.activation_max_abs, acc_bits, rounding="truncate", overflow="wrap"
+                domain.accumulator_max_abs, acc_bits, rounding="truncate", overflow="wrap"
             )
     return LayerConfig(weights=weights, activations=activations, accumulator=accumulator)
 
@@ -258,6 +271,7 @@ def _decode_format(
             values[f"{prefix}.mantissa_bits"],
             subnormals=spec.subnormals,
             rounding=spec.rounding,
+            overflow=spec.float_overflow,
         )
     codebook = None
     if spec.codebook is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -53,8 +54,9 @@ class Variable:
         return self.choices
 
     def contains(self, value: Any) -> bool:
-        if self.kind == "int":
-            return isinstance(value, int) and self.low <= value <= self.high
+        if self.kind == "int":  # numpy integers too: pymoo proposes them
+            integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+            return integral and self.low <= value <= self.high
         return value in self.choices
 
     def to_optuna(self) -> BaseDistribution:

@@ -9,12 +9,28 @@ import traceback
 from collections.abc import Sequence
 
 from dse._errors import DseError
-from dse.cli import _pareto, _run, _status
+from dse.cli import _characterize, _pareto, _run, _sensitivity, _status
+from evaluators import FormatError, WorkloadError
+from hardware_models import HardwareModelError
+from search_spaces import SpaceError
 
-COMMANDS = {"run": _run, "status": _status, "pareto": _pareto}
+COMMANDS = {
+    "run": _run,
+    "status": _status,
+    "pareto": _pareto,
+    "characterize": _characterize,
+    "sensitivity": _sensitivity,
+}
 
-USER_ERRORS: tuple[type[BaseException], ...] = (DseError, ValueError, FileNotFoundError)
-"""Errors that are the user's input, printed on one line with exit code 2."""
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    DseError,
+    FormatError,
+    WorkloadError,
+    SpaceError,
+    HardwareModelError,
+)
+"""Errors about the user's input, printed on one line with exit code 2. Anything else is a
+bug of dse and keeps its traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ from dse.study import make_storage, storage_url
 def load_trials(config: StudyConfig) -> list[optuna.trial.FrozenTrial]:
     """The study's trials, read-only; an error when it has never run."""
     url = storage_url(config)
-    storage = make_storage(url)
+    storage = make_storage(url, create=False)
     names = [s.study_name for s in storage.get_all_studies()]
     if config.study.name not in names:
         raise StudyRunError(f"no study {config.study.name!r} in {url} yet: run it first")

@@ -34,7 +34,12 @@ def main(args: argparse.Namespace) -> int:
     def update(state: LoopState) -> None:
         assert bar is not None
         bar.n = min(state.complete, state.budget)
-        bar.set_postfix(failed=state.failed, front=state.front_size, refresh=False)
+        bar.set_postfix(
+            failed=state.failed,
+            front=state.front_size,
+            hv=f"{state.hypervolume:.4g}",
+            refresh=False,
+        )
         bar.refresh()
 
     try:

@@ -69,7 +69,8 @@ def resolve_layers(
         for rule in rules:
             if rule is None:
                 continue
-            skip = skip or rule.skip
+            if "skip" in rule.model_fields_set:  # a later rule may take a layer back
+                skip = rule.skip
             weights = _merge(weights, rule.weights)
             activations = _merge(activations, rule.activations)
         if not skip:

@@ -34,7 +34,7 @@ def load_study(path: str | Path) -> StudyConfig:
     except (OSError, UnicodeDecodeError) as exc:
         raise StudyFileError(str(path), None, f"cannot read: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no object tags
     except yaml.YAMLError as exc:
         raise StudyFileError(str(path), None, _yaml_reason(exc)) from None
     if not isinstance(data, dict):
@@ -45,6 +45,24 @@ def load_study(path: str | Path) -> StudyConfig:
     except ValidationError as exc:
         field, reason = describe_validation_error(exc, data)
         raise StudyFileError(str(path), field, reason) from None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml.safe_load, except that a key given twice in one mapping is an error.
+
+    Plain YAML keeps the last of two `search_space:` blocks and silently drops the first.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _yaml_reason(exc: yaml.YAMLError) -> str:

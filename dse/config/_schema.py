@@ -131,6 +131,7 @@ class _RangesMixin(Section):
     exponent_bits: IntRange | None = (2, 8)
     mantissa_bits: IntRange | None = (0, 10)
     subnormals: bool = True
+    float_overflow: Literal["inf", "saturate"] = "inf"
 
     _as_ranges = field_validator("bits", "exponent_bits", "mantissa_bits", mode="before")(
         _as_range
@@ -259,12 +260,21 @@ class Constraint(Section):
     def _one_bound(self) -> Constraint:
         if self.max is None and self.min is None:
             raise ValueError("a constraint needs 'max' or 'min'")
+        if self.max is not None and self.min is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} > max {self.max:g}: no value is feasible")
         return self
 
 
 class _OptimizerBase(Section):
+    """Settings every optimizer shares.
+
+    `warm_start` enqueues the uniform baselines (every layer at 8 bits, then at 16 bits,
+    clamped into each layer's range) before the sampler's own proposals, once, when the study
+    is new: they anchor the high-accuracy end of the front that samplers reach last.
+    """
+
     budget: Annotated[int, Field(ge=1, le=1_000_000)] = 100
-    warm_start: bool = False
+    warm_start: bool = True
 
 
 class RandomOptimizer(_OptimizerBase):
@@ -273,32 +283,179 @@ class RandomOptimizer(_OptimizerBase):
     kind: Literal["random"]
 
 
-class NsgaIIOptimizer(_OptimizerBase):
-    """NSGA-II (Optuna's sampler) with its population and variation settings."""
+class _GeneticSettings(_OptimizerBase):
+    """Population and variation rates of Optuna's genetic samplers (NSGA-II, NSGA-III)."""
 
-    kind: Literal["nsga2"]
     population_size: Annotated[int, Field(ge=2)] = 20
     mutation_prob: Annotated[float, Field(ge=0, le=1)] | None = None
     crossover_prob: Annotated[float, Field(ge=0, le=1)] = 0.9
 
 
-OptimizerSection = Annotated[RandomOptimizer | NsgaIIOptimizer, Field(discriminator="kind")]
+class NsgaIIOptimizer(_GeneticSettings):
+    """NSGA-II (Optuna's sampler) with its population and variation settings."""
+
+    kind: Literal["nsga2"]
+
+
+class NsgaIIIOptimizer(_GeneticSettings):
+    """NSGA-III: NSGA-II's survival by reference directions, for 3 or more objectives."""
+
+    kind: Literal["nsga3"]
+    dividing_parameter: Annotated[int, Field(ge=1, le=100)] = 3
+
+
+class BayesianOptimizer(_OptimizerBase):
+    """Multi-objective Gaussian-process optimization (log-EHVI acquisition).
+
+    `backend: botorch` uses BoTorch's qLogNEHVI through optuna-integration when both are
+    installed; `optuna` (the default) needs nothing beyond Optuna and torch.
+    """
+
+    kind: Literal["bayesian"]
+    n_startup_trials: Annotated[int, Field(ge=1)] = 10
+    backend: Literal["optuna", "botorch"] = "optuna"
+
+
+class TpeOptimizer(_OptimizerBase):
+    """Multi-objective tree-structured Parzen estimator (MOTPE)."""
+
+    kind: Literal["tpe"]
+    n_startup_trials: Annotated[int, Field(ge=1)] = 10
+    n_ei_candidates: Annotated[int, Field(ge=1)] = 24
+
+
+class GridOptimizer(_OptimizerBase):
+    """Every point of the space once, in a seeded order; refuses spaces over `max_size`."""
+
+    kind: Literal["grid"]
+    max_size: Annotated[int, Field(ge=1)] = 100_000
+
+
+class HybridOptimizer(_OptimizerBase):
+    """Bayesian optimization first, then NSGA-II seeded with its trials once it stalls.
+
+    The switch happens at the first complete trial count n >= `n_startup_trials` + `window`
+    where the hypervolume of the first n trials exceeds that of the first n - `window` by less
+    than `min_improvement` (relative), or at `switch_after` trials at the latest: the GP
+    finds the front's shape with few scorings, the genetic search then fills it in at a cost
+    per proposal that does not grow with the number of trials.
+    """
+
+    kind: Literal["hybrid"]
+    n_startup_trials: Annotated[int, Field(ge=1)] = 10
+    window: Annotated[int, Field(ge=1)] = 20
+    min_improvement: Annotated[float, Field(ge=0, le=1)] = 0.002
+    switch_after: Annotated[int, Field(ge=1)] = 150
+    population_size: Annotated[int, Field(ge=2)] = 20
+    mutation_prob: Annotated[float, Field(ge=0, le=1)] | None = None
+    crossover_prob: Annotated[float, Field(ge=0, le=1)] = 0.9
+
+
+OptimizerSection = Annotated[
+    RandomOptimizer
+    | NsgaIIOptimizer
+    | NsgaIIIOptimizer
+    | BayesianOptimizer
+    | TpeOptimizer
+    | GridOptimizer
+    | HybridOptimizer,
+    Field(discriminator="kind"),
+]
+
+
+EvaluatorKind = Literal[
+    "exact", "inertia", "normalized_inertia", "output_noise", "sensitivity", "sensitivity_accuracy"
+]
+"""`exact` scores every trial; the others name a proxy calibrated on a few exact scores."""
 
 
 class EvaluatorSection(Section):
-    """How accuracy is scored."""
+    """How accuracy is scored: exactly, or by a calibrated proxy with exact checks.
 
-    kind: Literal["exact"] = "exact"
+    A proxy (any `kind` but `exact`) is calibrated on the first `calibration_trials` trials,
+    scored exactly, and refitted on every `refresh_every`-th trial after them; when its
+    held-out Spearman correlation falls under `fidelity_threshold`, the study scores exactly
+    from then on. `subset` scores the search on the first samples of the split only. With
+    `rescore_front`, the final front is scored again exactly on the full validation and test
+    splits.
+    """
+
+    kind: EvaluatorKind = "exact"
     split: Literal["validation", "test"] = "validation"
     batch_size: Annotated[int, Field(ge=1)] = 1024
     threads: Annotated[int, Field(ge=1, le=256)] = 1
+    subset: Annotated[int, Field(ge=1)] | None = None
+    calibration_trials: Annotated[int, Field(ge=3, le=100_000)] = 20
+    refresh_every: Annotated[int, Field(ge=0)] = 25
+    fidelity_threshold: Annotated[float, Field(ge=-1, le=1)] = 0.8
+    regression: Literal["isotonic", "linear"] = "isotonic"
+    calibration_samples: Annotated[int, Field(ge=1)] = 256
+    rescore_front: bool = True
+
+
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class EnergySection(Section):
+    """Overrides of the accelerator model's energy constants (`hardware_models.EnergyConstants`).
+
+    A field left out keeps the default of the part's family; units are pJ, W and a fraction.
+    """
+
+    activity: Annotated[float, Field(ge=0, le=1)] | None = None
+    lut_pj: NonNegative | None = None
+    ff_pj: NonNegative | None = None
+    dsp_pj: NonNegative | None = None
+    bram_pj_per_bit: NonNegative | None = None
+    lutram_pj_per_bit: NonNegative | None = None
+    register_pj_per_bit: NonNegative | None = None
+    static_power_w: NonNegative | None = None
+
+
+class DatapathSection(Section):
+    """Overrides of the accelerator's architecture constants (`hardware_models.DatapathConstants`).
+
+    A field left out keeps its default; see `docs/study-yaml.md` for each one's meaning.
+    """
+
+    mul_lut_max_bits: Annotated[int, Field(ge=0, le=128)] | None = None
+    lutram_max_depth: Annotated[int, Field(ge=0)] | None = None
+    control_lut: NonNegative | None = None
+    control_ff: NonNegative | None = None
+    control_cycles: Annotated[int, Field(ge=0)] | None = None
+
+
+ReuseFactor = Annotated[int, Field(ge=1, le=1_000_000)]
 
 
 class HardwareSection(Section):
-    """The target device and clock for hardware objectives."""
+    """The target device, clock and accelerator settings for hardware objectives.
+
+    `reuse_factor` is hls4ml's: how many times each multiplier is used per output position; one
+    value for every layer or a mapping of layer-name glob patterns (the last match wins, layers
+    matching none take 1). `calibration` and `library` are paths relative to the study file.
+    """
 
     part: str = "xc7z020"
     clock_mhz: Annotated[float, Field(gt=0, le=2000)] = 200.0
+    reuse_factor: ReuseFactor | dict[str, ReuseFactor] = 1
+    input_bits: Annotated[int, Field(ge=1, le=32)] | None = 8
+    activation_bits: Annotated[int, Field(ge=1, le=32)] | None = None
+    energy: EnergySection = EnergySection()
+    datapath: DatapathSection = DatapathSection()
+    calibration: str | None = None
+    library: str | None = None
+
+    @field_validator("part")
+    @classmethod
+    def _known_part(cls, v: str) -> str:
+        from hardware_models import HardwareModelError, get_device
+
+        try:
+            get_device(v)
+        except HardwareModelError as exc:
+            raise ValueError(str(exc)) from None
+        return v
 
 
 class StorageSection(Section):
@@ -368,6 +525,8 @@ class StudyConfig(Section):
         for key in ("optimizer", "storage"):
             data.pop(key)
         data["study"].pop("output")
+        for key in ("threads", "batch_size"):  # how fast, not what, a trial computes
+            data["evaluator"].pop(key, None)
         return _digest(data)
 
 

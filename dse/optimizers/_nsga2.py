@@ -16,8 +16,11 @@ if TYPE_CHECKING:
 def make_sampler(settings: Any, space: SearchSpace, seed: int) -> NSGAIISampler:
     """NSGA-II with the section's population and variation rates.
 
-    Constraints are read from each trial (`trial.set_constraint`): feasible trials dominate
-    infeasible ones, which rank by total violation (Deb's constrained domination).
+    Optuna's sampler rather than pymoo's algorithm: it keeps its generations in the study's
+    storage (trial system attributes), so a resumed run or a second worker carries on the same
+    populations, which pymoo's in-memory state cannot. Constraints are read from each trial
+    (`trial.set_constraint`): feasible trials dominate infeasible ones, which rank by total
+    violation (Deb's constrained domination).
     """
     return NSGAIISampler(
         population_size=settings.population_size,

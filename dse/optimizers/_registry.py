@@ -25,6 +25,20 @@ class UnknownOptimizerError(DseError, KeyError):
         return str(self.args[0])
 
 
+class OptimizerSettingsError(DseError, ValueError):
+    """An optimizer cannot run with its settings on this space.
+
+    Args:
+        field: the `optimizer` key at fault (e.g. `max_size`), for `optimizer.<field>`.
+        reason: what is wrong and what would fit.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"optimizer.{field}: {reason}")
+
+
 def register_optimizer(name: str) -> Callable[[SamplerFactory], SamplerFactory]:
     """Register a sampler factory under `name` (decorator)."""
 

@@ -27,6 +27,8 @@ def trials_table(
                 row[name] = value
         row["feasible"] = all(v <= 0 for v in t.constraints.values()) if values else None
         row["pareto"] = t.number in front
+        row["hypervolume"] = t.user_attrs.get("hypervolume")
+        row["phase"] = t.user_attrs.get("dse:phase")
         row["fidelity"] = t.user_attrs.get("fidelity")
         row["config_hash"] = t.user_attrs.get("config_hash")
         duration = t.duration.total_seconds() if t.duration is not None else None

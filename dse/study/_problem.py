@@ -82,6 +82,11 @@ class Problem:
             "accuracy": float(score.accuracy),
             "accuracy_drop": self.reference_accuracy - float(score.accuracy),
         }
+        # A proxy's raw value and any exact score beside it: a resumed study refits from them.
+        if score.proxy_value is not None:
+            metrics["proxy_value"] = float(score.proxy_value)
+        if score.exact_accuracy is not None:
+            metrics["accuracy_exact"] = float(score.exact_accuracy)
         metrics.update(self.cost_model.cost(configuration).values)
         for name, value in metrics.items():
             if not math.isfinite(value):

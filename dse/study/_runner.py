@@ -7,10 +7,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dse._errors import StudyFileError
 from dse.config import StudyConfig
-from dse.optimizers import get_optimizer
-from dse.results import ParetoFront, provenance, trials_table, write_results
+from dse.optimizers import OptimizerSettingsError, get_optimizer
+from dse.results import ParetoFront, provenance, stored_reference, trials_table, write_results
+from dse.study._evaluator import replay_calibration
 from dse.study._optimize import LoopState, count_complete, derive_seed, optimize
+from dse.study._rescore import rescore_front, write_fidelity_report
 from dse.study._result import StudyResult
 from dse.study._setup import StudySetup, build_setup
 from dse.study._storage import make_storage, open_study, recover_stale_trials, storage_url
@@ -50,17 +53,28 @@ def run_study(
     storage = make_storage(storage_url(config))
     study = open_study(config, storage)
     recover_stale_trials(study)
+    replay_calibration(study, setup.problem.evaluator)
     already = count_complete(study)
     seed = derive_seed(config.study.seed, len(study.trials))
-    study.sampler = get_optimizer(config.optimizer.kind)(
-        config.optimizer, setup.problem.space, seed
-    )
+    try:
+        study.sampler = get_optimizer(config.optimizer.kind)(
+            config.optimizer, setup.problem.space, seed
+        )
+    except OptimizerSettingsError as exc:
+        raise StudyFileError(str(path), f"optimizer.{exc.field}", exc.reason) from None
     setup_s = time.perf_counter() - started
     if on_start is not None:
         on_start(LoopState(already, 0, config.optimizer.budget, 0))
     loop_start = time.perf_counter()
     try:
-        optimize(study, setup.problem, config.optimizer.budget, on_trial=on_trial)
+        optimize(
+            study,
+            setup.problem,
+            config.optimizer.budget,
+            on_trial=on_trial,
+            warm_start=config.optimizer.warm_start,
+        )
+        rescore_front(study, setup)
     finally:
         # Whatever stopped the loop, what the storage holds is written out.
         optimize_s = time.perf_counter() - loop_start
@@ -82,6 +96,7 @@ def collect_result(
     names, directions = config.objective_names, config.directions
     table = trials_table(trials, names, directions)
     front = ParetoFront.from_trials(trials, directions)
+    reference = stored_reference(study)
     record = {
         "study": config.study.name,
         "config": config.to_dict(),
@@ -96,11 +111,14 @@ def collect_result(
             "complete": int((table["state"] == "COMPLETE").sum()) if len(table) else 0,
             "failed": int((table["state"] == "FAIL").sum()) if len(table) else 0,
             "front_size": len(front),
+            "hypervolume_reference": reference,
+            "hypervolume": front.hypervolume(reference) if reference else None,
             "budget": config.optimizer.budget,
         },
         "timings": timings,
     }
-    files = write_results(setup.output_dir, table, names, directions, record)
+    record["fidelity"], fidelity_files = write_fidelity_report(study, setup, table)
+    files = write_results(setup.output_dir, table, names, directions, record) | fidelity_files
     return StudyResult(
         name=config.study.name,
         objective_names=names,

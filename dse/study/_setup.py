@@ -9,9 +9,10 @@ import torch
 
 from dse._errors import StudyFileError
 from dse.config import StudyConfig, resolve_layers
+from dse.study._evaluator import make_evaluator
+from dse.study._hardware import build_cost_model
 from dse.study._problem import Problem
 from evaluators import (
-    AccuracyEvaluator,
     LayerShape,
     TrainingRecipe,
     Workload,
@@ -20,7 +21,7 @@ from evaluators import (
     calibrate_activations,
     layer_shapes,
 )
-from hardware_models import CostModel, WeightMemoryModel
+from hardware_models import CostModel
 from search_spaces import LayerChoices, SearchSpace, SpaceError
 
 
@@ -70,15 +71,17 @@ def build_setup(config: StudyConfig, path: str | Path) -> StudySetup:
         raise StudyFileError(str(path), "workload", str(exc)) from None
     layers = resolve_layers(config.search_space, workload.layers(), str(path))
     try:
+        activation_ranges, accumulator_ranges = _output_ranges(workload, layers)
         space = SearchSpace.from_model(
-            workload.model, layers, activation_ranges=_activation_ranges(workload, layers)
+            workload.model,
+            layers,
+            activation_ranges=activation_ranges,
+            accumulator_ranges=accumulator_ranges,
         )
     except SpaceError as exc:
         raise StudyFileError(str(path), "search_space", str(exc)) from None
     shapes = layer_shapes(workload.model, workload.data.train.x)
-    evaluator = AccuracyEvaluator(
-        workload, split=config.evaluator.split, batch_size=config.evaluator.batch_size
-    )
+    evaluator = make_evaluator(config, workload)
     cost_model = _cost_model(config, shapes, path)
     problem = Problem(
         space,
@@ -91,8 +94,16 @@ def build_setup(config: StudyConfig, path: str | Path) -> StudySetup:
     return StudySetup(config, path, workload, shapes, problem)
 
 
-def _activation_ranges(workload: Workload, layers: dict[str, LayerChoices]) -> dict[str, float]:
-    """Calibrate, on the training split, the layers whose activations are searched."""
+def _output_ranges(
+    workload: Workload, layers: dict[str, LayerChoices]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Calibrate, on the training split, the layers whose activations are searched.
+
+    Returns:
+        The range each activation format is sized from (by the layer's calibration method,
+        possibly clipped), and the range for accumulators: twice the largest output seen,
+        since an accumulator must never wrap on a real sum.
+    """
     groups: dict[tuple[str, float], list[str]] = {}
     for name, choices in layers.items():
         if choices.activations is not None:
@@ -107,14 +118,17 @@ def _activation_ranges(workload: Workload, layers: dict[str, LayerChoices]) -> d
             method=method,
             percentile=percentile,
         )
-    return ranges
+    needs_accumulator = [
+        n for n, c in layers.items() if c.activations and c.activations.accumulator_bits
+    ]
+    peaks = (
+        calibrate_activations(workload.model, workload.data.train.x, layers=needs_accumulator)
+        if needs_accumulator
+        else {}
+    )
+    return ranges, {n: 2.0 * peak for n, peak in peaks.items()}
 
 
 def _cost_model(config: StudyConfig, shapes: dict[str, LayerShape], path: Path) -> CostModel:
-    model = WeightMemoryModel(shapes)
-    needed = {o.name for o in config.objectives} | {c.name for c in config.constraints}
-    needed -= {"accuracy", "accuracy_drop"}
-    missing = sorted(needed - set(model.metrics))
-    if missing:
-        raise StudyFileError(str(path), "objectives", f"no hardware model provides {missing} yet")
-    return model
+    """`WeightMemoryModel` for weight-bits-only studies, else the accelerator model."""
+    return build_cost_model(config, shapes, path)

@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import warnings
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 WORKER_ATTR = "dse:worker"
 RETRY_ATTR = "dse:retry_of"
+UNTAGGED_GRACE_S = 60.0
+"""Seconds a RUNNING trial without a worker tag is presumed alive (between ask and tag)."""
 
 
 def storage_url(config: StudyConfig) -> str:
@@ -31,7 +34,6 @@ def storage_url(config: StudyConfig) -> str:
     if config.storage.url:
         return config.storage.url
     folder = Path(config.study.output) / config.study.name
-    folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(folder / 'study.db').resolve()}"
 
 
@@ -40,9 +42,28 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def make_storage(url: str) -> RDBStorage:
-    """An RDB storage; SQLite waits for locks held by other workers instead of failing."""
+def make_storage(url: str, *, create: bool = True) -> RDBStorage:
+    """An RDB storage; SQLite waits for locks held by other workers instead of failing.
+
+    Args:
+        url: an SQLAlchemy URL.
+        create: make a missing SQLite file (and its folder); without it, a study that never
+            ran is an error and nothing is written (`status`, `pareto`).
+
+    Raises:
+        StudyRunError: the storage cannot be opened or created.
+    """
     sqlite = url.startswith("sqlite")
+    if sqlite and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        file = Path(url.removeprefix("sqlite:///"))
+        if not create and not file.exists():
+            raise StudyRunError(f"{file}: no such study database: run the study first")
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StudyRunError(
+                f"{file.parent}: cannot create the study folder (study.output): {exc.strerror}"
+            ) from None
     kwargs = {"connect_args": {"timeout": 60}} if sqlite else {}
     try:
         storage = RDBStorage(url, engine_kwargs=kwargs)
@@ -129,14 +150,22 @@ def recover_stale_trials(study: optuna.Study) -> int:
     """
     storage = study._storage  # noqa: SLF001 - Optuna exposes no public state setter
     recovered = 0
+    now = datetime.now()
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        worker = trial.user_attrs.get(WORKER_ATTR, "")
-        if worker and _alive(worker):
+        worker = trial.user_attrs.get(WORKER_ATTR)
+        if worker is None:
+            # A live worker tags its trial right after asking: give it time to do so.
+            started = trial.datetime_start or now
+            if (now - started).total_seconds() < UNTAGGED_GRACE_S:
+                continue
+        elif _alive(worker):
             continue
         trial_id = trial._trial_id  # noqa: SLF001
-        storage.set_trial_user_attr(trial_id, "fail_reason", "worker died (interrupted)")
-        if not storage.set_trial_state_values(trial_id, TrialState.FAIL):
-            continue
+        try:
+            storage.set_trial_user_attr(trial_id, "fail_reason", "worker died (interrupted)")
+            storage.set_trial_state_values(trial_id, TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # another worker recovered it (or its own worker just finished it)
         if trial.params:
             study.enqueue_trial(trial.params, user_attrs={RETRY_ATTR: trial.number})
         recovered += 1

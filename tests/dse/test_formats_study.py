@@ -26,8 +26,12 @@ def test_study_searches_every_weight_kind_and_activations(
                 "granularity": ["layer", "channel", "network"],
                 "codebook": {"kind": "float", "exponent_bits": 5, "mantissa_bits": 10},
             },
-            "activations": {"kinds": ["fixed", "float"], "bits": [6, 12],
-                            "calibration": "percentile", "accumulator_bits": [16, 24]},
+            "activations": {
+                "kinds": ["fixed", "float"],
+                "bits": [6, 12],
+                "calibration": "percentile",
+                "accumulator_bits": [16, 24],
+            },
         },
         optimizer={"kind": "random", "budget": 30},
     )
@@ -35,8 +39,13 @@ def test_study_searches_every_weight_kind_and_activations(
     config = load_study(path)
     setup = build_setup(config, path)
     names = set(setup.problem.space.names)
-    assert {"fc1.weights.kind", "fc1.weights.exponent_bits", "fc1.activations.bits",
-            "fc1.activations.accumulator_bits", "conv2.weights.granularity"} <= names
+    assert {
+        "fc1.weights.kind",
+        "fc1.weights.exponent_bits",
+        "fc1.activations.bits",
+        "fc1.activations.accumulator_bits",
+        "conv2.weights.granularity",
+    } <= names
 
     result = run_study(config, path)
     assert result.complete == 30
@@ -46,8 +55,10 @@ def test_study_searches_every_weight_kind_and_activations(
     seen: set[type] = set()
     for _, row in result.table.iterrows():
         params = {c.removeprefix("param:"): row[c] for c in result.table if c.startswith("param:")}
-        params = {k: (int(v) if isinstance(v, float) and v.is_integer() else v)
-                  for k, v in params.items()}
+        params = {
+            k: (int(v) if isinstance(v, float) and v.is_integer() else v)
+            for k, v in params.items()
+        }
         configuration = setup.problem.space.decode(params)
         layer = configuration["fc1"]
         seen.add(type(layer.weights))
@@ -57,3 +68,33 @@ def test_study_searches_every_weight_kind_and_activations(
             assert isinstance(layer.weights.codebook, FloatFormat)
         assert configuration.digest() == row["config_hash"]
     assert seen == {FixedPoint, FloatFormat, WeightSharing}
+    assert result.table["accuracy"].max() > result.reference_accuracy - 0.1
+
+
+def test_wide_accumulators_cost_no_accuracy(tmp_path: Path, study_output: Path) -> None:
+    """Accumulators are sized from the unclipped output range: 24 bits never wrap a sum."""
+    data = study_dict(
+        "accumulators",
+        study_output,
+        search_space={
+            "weights": {"kinds": ["fixed"], "bits": 12},
+            "activations": {
+                "kinds": ["fixed"],
+                "bits": 16,
+                "calibration": "percentile",
+                "percentile": 99.0,
+                "accumulator_bits": [16, 24],
+            },
+        },
+    )
+    path = write_study(tmp_path / "s.yaml", data)
+    setup = build_setup(load_study(path), path)
+    space = setup.problem.space
+    wide = space.decode({f"{n}.activations.accumulator_bits": 24 for n in setup.workload.layers()})
+    narrow = space.decode(
+        {f"{n}.activations.accumulator_bits": 16 for n in setup.workload.layers()}
+    )
+    evaluator = setup.problem.evaluator
+    reference = setup.problem.reference_accuracy
+    assert evaluator.score(wide).accuracy >= reference - 0.01
+    assert evaluator.score(narrow).accuracy <= evaluator.score(wide).accuracy

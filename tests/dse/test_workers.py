@@ -14,12 +14,17 @@ from tests.conftest import ROOT, study_dict, write_study
 
 def test_two_workers_share_one_sqlite_study(tmp_path: Path, study_output: Path) -> None:
     budget = 40
-    path = write_study(tmp_path / "s.yaml", study_dict("shared", study_output,
-                       optimizer={"kind": "random", "budget": budget}))
+    path = write_study(
+        tmp_path / "s.yaml",
+        study_dict("shared", study_output, optimizer={"kind": "random", "budget": budget}),
+    )
     # Train the model once first, so both workers find it cached.
     first = subprocess.run(
         [sys.executable, "-m", "dse", "run", str(path), "--no-progress"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
     )
     assert first.returncode == 0, first.stderr
     data = study_dict("shared", study_output, optimizer={"kind": "random", "budget": 2 * budget})
@@ -27,8 +32,11 @@ def test_two_workers_share_one_sqlite_study(tmp_path: Path, study_output: Path) 
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "dse", "run", str(path), "--no-progress"],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(2)
     ]

@@ -75,10 +75,18 @@ def test_weight_cache_computes_each_layer_choice_once(lenet_workload) -> None:
     cache = WeightCache()
     evaluator = AccuracyEvaluator(lenet_workload)
     evaluator._cache = cache  # noqa: SLF001 - observe the evaluator's own cache
-    a = Configuration.of({"conv1": LayerConfig(weights=FixedPoint(4, 1)),
-                          "fc1": LayerConfig(weights=FixedPoint(6, 1))})
-    b = Configuration.of({"conv1": LayerConfig(weights=FixedPoint(4, 1)),
-                          "fc1": LayerConfig(weights=FixedPoint(5, 1))})
+    a = Configuration.of(
+        {
+            "conv1": LayerConfig(weights=FixedPoint(4, 1)),
+            "fc1": LayerConfig(weights=FixedPoint(6, 1)),
+        }
+    )
+    b = Configuration.of(
+        {
+            "conv1": LayerConfig(weights=FixedPoint(4, 1)),
+            "fc1": LayerConfig(weights=FixedPoint(5, 1)),
+        }
+    )
     evaluator.score(a)
     assert len(cache) == 2
     evaluator.score(b)
@@ -92,9 +100,9 @@ def test_activation_quantization_costs_accuracy_only_when_coarse(lenet_workload)
     ref = evaluator.reference().accuracy
 
     def config(bits: int) -> Configuration:
-        return Configuration.of({
-            n: LayerConfig(activations=FixedPoint.for_range(r, bits)) for n, r in ranges.items()
-        })
+        return Configuration.of(
+            {n: LayerConfig(activations=FixedPoint.for_range(r, bits)) for n, r in ranges.items()}
+        )
 
     assert evaluator.score(config(12)).accuracy >= ref - 0.01
     assert evaluator.score(config(2)).accuracy < ref - 0.2

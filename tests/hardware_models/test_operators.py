@@ -33,8 +33,12 @@ def _row(kind: str, widths: tuple[int, ...], lut: float, dsp: float = 0.0) -> Op
 @pytest.fixture()
 def rows() -> list[OperatorMeasurement]:
     adders = [_row("add", (w,), float(w)) for w in (2, 4, 8, 16, 32)]
-    muls = [_row("mul_lut", (a, b), 2.0 * a * b + 3.0 * (a + b) + 1.0)
-            for a in (2, 4, 8) for b in (2, 4, 8, 16) if a <= b]
+    muls = [
+        _row("mul_lut", (a, b), 2.0 * a * b + 3.0 * (a + b) + 1.0)
+        for a in (2, 4, 8)
+        for b in (2, 4, 8, 16)
+        if a <= b
+    ]
     return adders + muls
 
 
@@ -111,8 +115,9 @@ def test_errors(rows: list[OperatorMeasurement], tmp_path: Path) -> None:
 
 def test_energy_coefficients_can_be_overridden(rows: list[OperatorMeasurement]) -> None:
     base = OperatorLibrary(rows).fit().predict("add", (8,), "7series")
-    expected = 0.125 * (8 * ENERGY_PJ_PER_TOGGLE["7series"]["lut"]
-                        + 16 * ENERGY_PJ_PER_TOGGLE["7series"]["ff"])
+    expected = 0.125 * (
+        8 * ENERGY_PJ_PER_TOGGLE["7series"]["lut"] + 16 * ENERGY_PJ_PER_TOGGLE["7series"]["ff"]
+    )
     assert base.energy_pj == pytest.approx(expected)
     custom = OperatorLibrary(rows, energy_coefficients={"7series": {"lut": 1.0}}, activity=1.0)
     assert custom.fit().predict("add", (8,), "7series").energy_pj == pytest.approx(8.0)

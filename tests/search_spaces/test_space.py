@@ -106,3 +106,36 @@ def test_pymoo_encoding(space: SearchSpace) -> None:
     assert isinstance(variables["fc1.weights.bits"], Integer)
     assert tuple(variables["fc1.weights.bits"].bounds) == (4, 8)
     assert isinstance(variables["fc1.weights.kind"], Choice)
+
+
+def test_points_from_pymoo_decode(space: SearchSpace) -> None:
+    import numpy as np
+
+    point = {
+        v.name: (np.int64(v.low) if v.kind == "int" else v.choices[0]) for v in space.variables
+    }
+    assert space.decode(point) == space.decode(
+        {k: (int(v) if isinstance(v, np.integer) else v) for k, v in point.items()}
+    )
+
+
+def test_one_bit_signed_fixed_point_is_refused(tmp_path: Path, lenet_workload) -> None:
+    data = {"study": {"name": "one"}, "search_space": {"weights": {"bits": [1, 4]}}}
+    path = write_study(tmp_path / "s.yaml", data)
+    config = load_study(path)
+    layers = resolve_layers(config.search_space, lenet_workload.layers(), str(path))
+    with pytest.raises(SpaceError, match="conv1.weights.bits: signed fixed point .* at least 2"):
+        SearchSpace.from_model(lenet_workload.model, layers)
+
+
+def test_a_later_rule_takes_a_skipped_layer_back(tmp_path: Path, lenet_workload) -> None:
+    data = {
+        "study": {"name": "skip"},
+        "search_space": {
+            "layers": [{"name": "fc*", "skip": True}, {"name": "fc3", "skip": False}]
+        },
+    }
+    path = write_study(tmp_path / "s.yaml", data)
+    config = load_study(path)
+    layers = resolve_layers(config.search_space, lenet_workload.layers(), str(path))
+    assert list(layers) == ["conv1", "conv2", "fc3"]

@@ -1,0 +1,194 @@
+"""Bayesian optimization first, then NSGA-II seeded with its trials once it stalls.
+
+The Bayesian word-length work this follows used Bayesian optimization to find the region of
+good configurations with few scorings, then a cheaper local search to fill it in. Here the
+Gaussian process proposes until its hypervolume stops improving, and NSGA-II takes over with
+the best of those trials as its first parents.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import optuna
+from optuna.samplers import BaseSampler, NSGAIISampler
+from optuna.trial import TrialState
+
+from dse.optimizers._bayesian import gp_sampler
+from dse.optimizers._registry import register_optimizer
+from dse.results import data_reference, prefix_hypervolume, stored_reference
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from optuna.distributions import BaseDistribution
+    from optuna.trial import FrozenTrial
+
+    from search_spaces import SearchSpace
+
+PHASE_ATTR = "dse:phase"
+"""Trial user attribute: which part proposed it (`bayesian`, `nsga2` or `enqueued`)."""
+
+
+class SeededNSGAIISampler(NSGAIISampler):
+    """NSGA-II whose generation 0 is every complete trial it did not propose itself.
+
+    Optuna's NSGA-II counts generations through a trial system attribute and ignores trials
+    without it, so trials from another sampler would be wasted and its first generation drawn
+    at random. Here they form generation 0: the first parents are their elite (non-dominated
+    rank, then crowding distance), which is how the hybrid hands over its Bayesian trials.
+    """
+
+    def _seeded(self, trial: FrozenTrial) -> bool:
+        return self._get_generation_key() not in trial.system_attrs
+
+    def get_population(self, study: optuna.Study, generation: int) -> list[FrozenTrial]:
+        population = super().get_population(study, generation)
+        if generation == 0:
+            done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            population = [t for t in done if self._seeded(t)] + population
+        return population
+
+    def get_trial_generation(self, study: optuna.Study, trial: FrozenTrial) -> int:
+        key = self._get_generation_key()
+        if key in trial.system_attrs:
+            return trial.system_attrs[key]
+        done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        counts = Counter(t.system_attrs.get(key, 0) for t in done)
+        last = max(counts, default=0)
+        assert self.population_size is not None
+        generation = last if counts[last] < self.population_size else last + 1
+        study._storage.set_trial_system_attr(trial._trial_id, key, generation)  # noqa: SLF001
+        return generation
+
+
+class HybridSampler(BaseSampler):
+    """Delegates to a Bayesian sampler until its progress stalls, then to a genetic one.
+
+    The phase of each new trial is a function of the stored trials only: NSGA-II once any
+    trial was proposed by it; else after `switch_after` complete trials; else when the
+    hypervolume of the first n complete trials exceeds that of the first n - `window` by less
+    than `min_improvement` of itself (n >= `n_startup_trials` + `window`). A resumed run or a
+    second worker therefore switches at the same trial. Hypervolumes use the study's stored
+    reference point, or one past the worst values seen.
+
+    Args:
+        bayesian: proposes during the first phase.
+        genetic: proposes afterwards; its generation 0 is every earlier trial.
+        n_startup_trials: trials before the stall rule applies (besides the window).
+        window: complete trials over which the improvement is measured.
+        min_improvement: relative hypervolume gain below which the model has stalled.
+        switch_after: complete trials after which the genetic phase starts regardless.
+    """
+
+    def __init__(
+        self,
+        bayesian: BaseSampler,
+        genetic: SeededNSGAIISampler,
+        *,
+        n_startup_trials: int,
+        window: int,
+        min_improvement: float,
+        switch_after: int,
+    ) -> None:
+        self.bayesian = bayesian
+        self.genetic = genetic
+        self.n_startup_trials = n_startup_trials
+        self.window = window
+        self.min_improvement = min_improvement
+        self.switch_after = switch_after
+        self._phases: dict[int, str] = {}
+
+    def phase(self, study: optuna.Study) -> str:
+        """`bayesian` or `nsga2`: which sampler proposes the next trial."""
+        trials = study.get_trials(deepcopy=False)
+        if any(t.user_attrs.get(PHASE_ATTR) == "nsga2" for t in trials):
+            return "nsga2"
+        done = [t for t in trials if t.state == TrialState.COMPLETE]
+        n = len(done)
+        if n >= self.switch_after:
+            return "nsga2"
+        if n < self.n_startup_trials + self.window:
+            return "bayesian"
+        directions = [d.name.lower() for d in study.directions]
+        reference = stored_reference(study) or data_reference(
+            np.array([t.values for t in done]), directions
+        )
+        now = prefix_hypervolume(done, directions, reference, n)
+        before = prefix_hypervolume(done, directions, reference, n - self.window)
+        if now > 0 and now - before < self.min_improvement * now:
+            return "nsga2"
+        return "bayesian"
+
+    def _sampler(self, trial: FrozenTrial) -> BaseSampler:
+        phase = self._phases.get(trial._trial_id) or trial.user_attrs.get(PHASE_ATTR)  # noqa: SLF001
+        return self.genetic if phase == "nsga2" else self.bayesian
+
+    def reseed_rng(self) -> None:
+        self.bayesian.reseed_rng()
+        self.genetic.reseed_rng()
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        phase = self.phase(study)
+        self._phases[trial._trial_id] = phase  # noqa: SLF001
+        recorded = "enqueued" if "fixed_params" in trial.system_attrs else phase
+        study._storage.set_trial_user_attr(trial._trial_id, PHASE_ATTR, recorded)  # noqa: SLF001
+        self._sampler(trial).before_trial(study, trial)
+
+    def infer_relative_search_space(
+        self, study: optuna.Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        return self._sampler(trial).infer_relative_search_space(study, trial)
+
+    def sample_relative(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        search_space: dict[str, BaseDistribution],
+    ) -> dict[str, Any]:
+        return self._sampler(trial).sample_relative(study, trial, search_space)
+
+    def sample_independent(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        return self._sampler(trial).sample_independent(
+            study, trial, param_name, param_distribution
+        )
+
+    def after_trial(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        self._sampler(trial).after_trial(study, trial, state, values)
+        self._phases.pop(trial._trial_id, None)  # noqa: SLF001
+
+
+@register_optimizer("hybrid")
+def make_sampler(settings: Any, space: SearchSpace, seed: int) -> HybridSampler:
+    """GP with log-EHVI until its hypervolume stalls, then NSGA-II from its elite."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        genetic = SeededNSGAIISampler(
+            population_size=settings.population_size,
+            mutation_prob=settings.mutation_prob,
+            crossover_prob=settings.crossover_prob,
+            seed=seed,
+        )
+    return HybridSampler(
+        gp_sampler(settings.n_startup_trials, seed),
+        genetic,
+        n_startup_trials=settings.n_startup_trials,
+        window=settings.window,
+        min_improvement=settings.min_improvement,
+        switch_after=settings.switch_after,
+    )

@@ -1,0 +1,49 @@
+"""Where a study keeps its sensitivity profile, so each layer choice is measured once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from evaluators import SensitivityProfile
+
+if TYPE_CHECKING:
+    from dse.config import StudyConfig
+    from evaluators import Workload
+
+logger = logging.getLogger(__name__)
+
+
+def sensitivity_dir(config: StudyConfig) -> Path:
+    """`<output>/<study>/sensitivity/`: the profile, its CSV and plots."""
+    return Path(config.study.output) / config.study.name / "sensitivity"
+
+
+def load_profile(config: StudyConfig, workload: Workload) -> SensitivityProfile:
+    """The study's profile on its evaluator split, with every entry cached for this model.
+
+    A cache written for other weights or data is ignored (its fingerprint differs).
+    """
+    section = config.evaluator
+    profile = SensitivityProfile(workload, split=section.split, batch_size=section.batch_size)
+    path = sensitivity_dir(config) / "profile.json"
+    if path.exists():
+        try:
+            profile.load(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError) as exc:
+            logger.warning("%s: unreadable sensitivity cache ignored: %s", path, exc)
+    return profile
+
+
+def save_profile(config: StudyConfig, profile: SensitivityProfile) -> Path:
+    """Write the profile atomically; returns its path."""
+    folder = sensitivity_dir(config)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "profile.json"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(profile.to_dict(), indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,194 @@
+"""The optimizer contract, for every registered optimizer: budget, seeding, resume, constraints.
+
+Real workload and real scoring; in-memory storage where the storage is not what is tested.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from optuna.trial import TrialState
+from pydantic import TypeAdapter
+
+from dse import StudyFileError, load_study, run_study
+from dse.config._schema import OptimizerSection
+from dse.optimizers import PHASE_ATTR, available_optimizers, get_optimizer
+from dse.results import REFERENCE_ATTR, ParetoFront
+from dse.study import StudySetup, build_setup, derive_seed, optimize
+from dse.study._optimize import warm_start_points
+from tests.conftest import study_dict, write_study
+
+SETTINGS: dict[str, dict[str, Any]] = {
+    "random": {},
+    "grid": {},
+    "tpe": {"n_startup_trials": 3},
+    "nsga2": {"population_size": 4},
+    "nsga3": {"population_size": 4},
+    "bayesian": {"n_startup_trials": 3},
+    "hybrid": {"n_startup_trials": 3, "window": 2, "switch_after": 6, "population_size": 4},
+}
+SPACE = {  # 3 layers x (fixed 2-5 bits | shared 2-4 clusters): 13,824 points
+    "include": ["conv2", "fc1", "fc2"],
+    "weights": {"kinds": ["fixed", "shared"], "bits": [2, 5], "clusters": [2, 4]},
+}
+
+
+def _config(name: str, output: Path, tmp: Path, kind: str, budget: int, **extra: Any):
+    optimizer = {"kind": kind, "budget": budget, **SETTINGS.get(kind, {}), **extra}
+    data = study_dict(name, output, search_space=SPACE, optimizer=optimizer)
+    path = write_study(tmp / f"{name}.yaml", data)
+    return load_study(path), path
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory, study_output: Path) -> StudySetup:
+    tmp = tmp_path_factory.mktemp("opt")
+    config, path = _config("contract", study_output, tmp, "random", 1)
+    return build_setup(config, path)
+
+
+def _run(setup: StudySetup, study: optuna.Study, kind: str, budget: int, **extra: Any) -> None:
+    """What `run_study` does around the loop: a fresh sampler per run, seeded by the trials."""
+    settings = TypeAdapter(OptimizerSection).validate_python(
+        {"kind": kind, "budget": budget, **SETTINGS[kind], **extra}
+    )
+    seed = derive_seed(0, len(study.trials))
+    study.sampler = get_optimizer(kind)(settings, setup.problem.space, seed)
+    optimize(study, setup.problem, budget, warm_start=settings.warm_start)
+
+
+def _new_study(setup: StudySetup) -> optuna.Study:
+    return optuna.create_study(directions=list(setup.config.directions))
+
+
+def test_every_kind_of_the_issue_is_registered() -> None:
+    assert set(SETTINGS) == set(available_optimizers())
+
+
+@pytest.mark.parametrize("kind", sorted(SETTINGS))
+def test_meets_budget_and_resumes_unchanged(setup: StudySetup, kind: str) -> None:
+    study = _new_study(setup)
+    _run(setup, study, kind, 6)
+    first = [(t.params, t.values) for t in study.trials]
+    assert sum(t.state == TrialState.COMPLETE for t in study.trials) == 6
+    _run(setup, study, kind, 10)  # a resumed run: new sampler, same storage
+    done = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    assert len(done) == 10
+    assert [(t.params, t.values) for t in study.trials[:6]] == first
+    hv = [t.user_attrs["hypervolume"] for t in done]
+    assert all(b >= a for a, b in zip(hv, hv[1:], strict=False)) and hv[-1] > 0
+    assert len(study.user_attrs[REFERENCE_ATTR]) == 2
+
+
+@pytest.mark.parametrize("kind", sorted(SETTINGS))
+def test_same_seed_same_first_proposals(setup: StudySetup, kind: str) -> None:
+    runs = []
+    for _ in range(2):
+        study = _new_study(setup)
+        _run(setup, study, kind, 7)
+        runs.append([t.params for t in study.trials])
+    assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("kind", sorted(SETTINGS))
+def test_constraint_infeasible_kept_marked_never_on_front(
+    tmp_path: Path, study_output: Path, kind: str
+) -> None:
+    data = study_dict(
+        f"constrained_{kind}",
+        study_output,
+        search_space=SPACE,
+        optimizer={"kind": kind, "budget": 8, **SETTINGS[kind]},
+        constraints=[{"name": "weight_bits", "max": 110_000}],
+    )
+    path = write_study(tmp_path / "c.yaml", data)
+    result = run_study(load_study(path), path)
+    table = pd.read_csv(result.files["study"].parent / "trials.csv")
+    assert (table["state"] == "COMPLETE").sum() == 8
+    infeasible = table[table["weight_bits"] > 110_000]
+    feasible = table[table["weight_bits"] <= 110_000]
+    assert len(infeasible) > 0 and len(feasible) > 0  # the 5-bit warm start is infeasible
+    assert (~infeasible["feasible"].astype(bool)).all()
+    assert not infeasible["pareto"].astype(bool).any()
+    assert feasible["feasible"].astype(bool).all()
+
+
+def test_hybrid_switches_to_nsga2_and_records_its_phases(setup: StudySetup) -> None:
+    study = _new_study(setup)
+    _run(setup, study, "hybrid", 12)
+    phases = [t.user_attrs[PHASE_ATTR] for t in study.trials]
+    assert phases[0] == "enqueued"
+    assert "bayesian" in phases and phases[-1] == "nsga2"
+    switch = phases.index("nsga2")
+    assert switch <= 6 + 1 and all(p == "nsga2" for p in phases[switch:])
+
+
+def test_warm_start_points_are_uniform_baselines(setup: StudySetup) -> None:
+    points = warm_start_points(setup.problem.space)
+    assert points == [  # 16 bits is clamped into [2, 5], the same point as 8: kept once
+        {
+            f"{layer}.weights.{field}": value
+            for layer in ("conv2", "fc1", "fc2")
+            for field, value in (("kind", "fixed"), ("bits", 5))
+        }
+    ]
+
+
+def test_grid_reproduces_the_exhaustive_front(tmp_path: Path, study_output: Path) -> None:
+    space = {"include": ["fc1", "fc2"], "weights": {"kinds": ["fixed"], "bits": [2, 4]}}
+    data = study_dict(
+        "grid_exact", study_output, search_space=space, optimizer={"kind": "grid", "budget": 9}
+    )
+    path = write_study(tmp_path / "g.yaml", data)
+    result = run_study(load_study(path), path)
+    assert result.complete == 9
+    assert (
+        result.table["param:fc1.weights.bits"]
+        .astype(str)
+        .str.cat(result.table["param:fc2.weights.bits"].astype(str))
+        .nunique()
+        == 9
+    )  # every point once
+    setup = build_setup(load_study(path), path)
+    values = [
+        setup.problem.evaluate({"fc1.weights.bits": a, "fc2.weights.bits": b}).objectives
+        for a in (2, 3, 4)
+        for b in (2, 3, 4)
+    ]
+    exhaustive = ParetoFront.from_points(values, result.directions)
+    assert sorted(map(tuple, result.front.points)) == sorted(map(tuple, exhaustive.points))
+
+
+def test_grid_refuses_a_space_over_its_limit(tmp_path: Path, study_output: Path) -> None:
+    data = study_dict(
+        "grid_big", study_output, optimizer={"kind": "grid", "budget": 5, "max_size": 1000}
+    )
+    path = write_study(tmp_path / "big.yaml", data)
+    with pytest.raises(StudyFileError) as info:
+        run_study(load_study(path), path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert f"{path}: optimizer.max_size: the search space has" in message
+    assert "over the limit of 1,000" in message
+
+
+def test_unknown_kind_lists_every_optimizer(tmp_path: Path, study_output: Path) -> None:
+    data = study_dict("unknown", study_output, optimizer={"kind": "annealing"})
+    with pytest.raises(StudyFileError) as info:
+        load_study(write_study(tmp_path / "u.yaml", data))
+    assert "optimizer.kind" in str(info.value)
+    for kind in available_optimizers():
+        assert f"'{kind}'" in str(info.value)
+
+
+def test_reference_point_is_accuracy_zero_and_float32_bits(setup: StudySetup) -> None:
+    study = _new_study(setup)
+    _run(setup, study, "random", 1)
+    accuracy, bits = study.user_attrs[REFERENCE_ATTR]
+    assert accuracy == 0.0
+    assert bits == pytest.approx(32 * np.sum([s.weights for s in setup.shapes.values()]))
