@@ -112,10 +112,7 @@ def _proxy_of(done: pd.DataFrame, digest: str) -> float | None:
 
 def write_fidelity(folder: Path, info: dict[str, Any]) -> dict[str, Path]:
     """Write `fidelity.json` and the proxy-vs-exact scatter `fidelity.png` into `folder`."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: no global backend or registry
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"fidelity": folder / "fidelity.json", "fidelity_plot": folder / "fidelity.png"}
@@ -123,7 +120,8 @@ def write_fidelity(folder: Path, info: dict[str, Any]) -> dict[str, Path]:
     tmp.write_text(json.dumps(_json_safe(info), indent=2, sort_keys=True) + "\n", "utf-8")
     tmp.replace(paths["fidelity"])
     points = info["points"]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
+    figure = Figure(figsize=(10, 4.2))
+    left, right = figure.subplots(1, 2)
     if points["proxy_value"]:
         left.scatter(points["proxy_value"], points["accuracy_exact"], s=14, label="exact scores")
         pairs = zip(points["front_proxy_value"], points["front_accuracy_exact"], strict=True)
@@ -152,7 +150,6 @@ def write_fidelity(folder: Path, info: dict[str, Any]) -> dict[str, Path]:
     figure.tight_layout()
     tmp_png = paths["fidelity_plot"].with_name(f".fidelity.{os.getpid()}.png")
     figure.savefig(tmp_png, dpi=110)
-    plt.close(figure)
     tmp_png.replace(paths["fidelity_plot"])
     return paths
 

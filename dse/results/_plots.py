@@ -55,13 +55,15 @@ class ParetoDisplay:
 
     def plot(self, ax: Axes | None = None) -> ParetoDisplay:
         """Draw; sets `figure_` and `axes_`."""
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
         pairs = list(combinations(range(len(self.info.names)), 2)) or [(0, 0)]
         if ax is None:
             cols = min(3, len(pairs))
             rows = -(-len(pairs) // cols)
-            fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.2 * rows), squeeze=False)
+            # A bare Figure, not pyplot: no global backend or figure registry is touched.
+            fig = Figure(figsize=(5.2 * cols, 4.2 * rows))
+            axes = fig.subplots(rows, cols, squeeze=False)
             axes_list = list(axes.ravel())
             for extra in axes_list[len(pairs) :]:
                 extra.set_visible(False)
@@ -109,4 +111,5 @@ class ParetoDisplay:
         if any(n in ("weight_bits", "energy", "latency", "lut", "ff") for n in (info.names[i],)):
             ax.set_xscale("log")
         ax.grid(alpha=0.3)
-        ax.legend(loc="best", fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="best", fontsize=8)

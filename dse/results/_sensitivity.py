@@ -62,17 +62,15 @@ def write_sensitivity(
     Returns:
         The written files by kind (`csv`, `plot:<layer>`, `pruned`).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: no global backend or registry
 
     folder.mkdir(parents=True, exist_ok=True)
     table = sensitivity_rows(entries)
     files = {"csv": folder / "sensitivity.csv"}
     _atomic_text(files["csv"], table.to_csv(index=False))
     for layer, rows in table.groupby("layer", sort=False):
-        figure, (by_k, by_bits) = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+        figure = Figure(figsize=(10, 3.8))
+        by_k, by_bits = figure.subplots(1, 2, sharey=True)
         shared = rows[rows["kind"] == "shared"]
         for granularity, part in shared.groupby("granularity"):
             part = part.sort_values("clusters")
@@ -99,7 +97,6 @@ def write_sensitivity(
         path = folder / f"sensitivity_{layer}.png"
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.png")
         figure.savefig(tmp, dpi=100)
-        plt.close(figure)
         tmp.replace(path)
         files[f"plot:{layer}"] = path
     if pruned is not None:

@@ -9,15 +9,29 @@ from optuna.trial import FrozenTrial, TrialState
 
 from dse.results._pareto import ParetoFront
 
+BASE_COLUMNS = ("number", "state", "feasible", "pareto", "seed", "fidelity", "config_hash")
+"""Columns every table has, even with no trial, so readers never meet a missing column."""
+
 
 def trials_table(
-    trials: Sequence[FrozenTrial], objective_names: Sequence[str], directions: Sequence[str]
+    trials: Sequence[FrozenTrial],
+    objective_names: Sequence[str],
+    directions: Sequence[str],
+    *,
+    seed: int | None = None,
 ) -> pd.DataFrame:
-    """Every trial, with a `pareto` column marking the front of the complete, feasible ones."""
+    """Every trial, with a `pareto` column marking the front of the complete, feasible ones.
+
+    Args:
+        trials: the study's trials.
+        objective_names: the objectives, in the order of the trials' values.
+        directions: `maximize` / `minimize` per objective.
+        seed: the study's seed, recorded on every row (provenance).
+    """
     front = set(ParetoFront.from_trials(trials, directions).numbers)
     rows = []
     for t in trials:
-        row: dict[str, object] = {"number": t.number, "state": t.state.name}
+        row: dict[str, object] = {"number": t.number, "state": t.state.name, "seed": seed}
         values = t.values if t.state == TrialState.COMPLETE else None
         for i, name in enumerate(objective_names):
             row[name] = values[i] if values else None
@@ -31,10 +45,12 @@ def trials_table(
         row["phase"] = t.user_attrs.get("dse:phase")
         row["fidelity"] = t.user_attrs.get("fidelity")
         row["config_hash"] = t.user_attrs.get("config_hash")
-        duration = t.duration.total_seconds() if t.duration is not None else None
-        row["duration_s"] = duration
+        row["duration_s"] = t.duration.total_seconds() if t.duration is not None else None
+        row["evaluation_s"] = t.user_attrs.get("duration_s")  # scoring alone, no sampler
         row["fail_reason"] = t.user_attrs.get("fail_reason")
         for name, value in t.params.items():
             row[f"param:{name}"] = value
         rows.append(row)
+    if not rows:
+        return pd.DataFrame(columns=[*BASE_COLUMNS, *objective_names])
     return pd.DataFrame(rows)

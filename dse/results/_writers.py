@@ -43,14 +43,8 @@ def write_results(
     front = table[table["pareto"]] if len(table) else table
     _atomic_write(paths["pareto"], front.to_csv(index=False))
     _atomic_write(paths["study"], json.dumps(study_record, indent=2, sort_keys=True) + "\n")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     display = ParetoDisplay(ParetoInfo.from_table(table, objective_names, directions)).plot()
     tmp = paths["plot"].with_name(f".pareto.{os.getpid()}.png")
     display.figure_.savefig(tmp, dpi=120)
-    plt.close(display.figure_)
     tmp.replace(paths["plot"])
     return paths

@@ -35,6 +35,10 @@ RESCORED_ATTR = "dse:rescored"
 """Study user attribute: config hash -> {"validation": accuracy, "test": accuracy}."""
 
 
+EXACT_VALIDATION = "exact:validation"
+"""The fidelity of a score on the whole validation split."""
+
+
 def rescore_front(study: optuna.Study, setup: StudySetup) -> dict[str, dict[str, float]]:
     """Score the search front's configurations exactly on validation and test; store them.
 
@@ -61,7 +65,14 @@ def rescore_front(study: optuna.Study, setup: StudySetup) -> dict[str, dict[str,
         if trial.number not in front or digest is None or digest in stored:
             continue
         configuration = Configuration.from_dict(trial.user_attrs["configuration"])
-        stored[digest] = {s: e.score(configuration).accuracy for s, e in evaluators.items()}
+        scores = {"test": evaluators["test"].score(configuration).accuracy}
+        if trial.user_attrs.get("fidelity") == EXACT_VALIDATION:
+            # Already scored exactly on the whole validation split (a calibration point).
+            scores |= {"validation": trial.user_attrs["metrics"]["accuracy"], "scored": 0.0}
+        else:
+            validation = evaluators["validation"].score(configuration).accuracy
+            scores |= {"validation": validation, "scored": 1.0}
+        stored[digest] = scores
         added += 1
     if added:
         study.set_user_attr(RESCORED_ATTR, stored)
@@ -82,8 +93,9 @@ def rescored_table(
 
     Columns: `number`, `config_hash`, `fidelity`, the objectives as searched,
     `accuracy_search` (the accuracy the optimizer saw), `accuracy_exact_validation`,
-    `accuracy_test`, `pareto_validation` and `pareto_test` (on the front once accuracy is
-    replaced by the exact score, feasibility re-checked).
+    `accuracy_test`, `validation_rescored` (false where the search already scored it
+    exactly), `pareto_validation` and `pareto_test` (on the front once accuracy is replaced
+    by the exact score, feasibility re-checked).
     """
     config = setup.config
     rows: list[dict[str, Any]] = []
@@ -101,6 +113,7 @@ def rescored_table(
             "accuracy_search": metrics.get("accuracy"),
             "accuracy_exact_validation": rescored[digest]["validation"],
             "accuracy_test": rescored[digest]["test"],
+            "validation_rescored": bool(rescored[digest].get("scored", 1.0)),
         }
         for name, value in zip(config.objective_names, trial.values, strict=True):
             row[name] = value

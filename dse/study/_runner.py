@@ -94,7 +94,7 @@ def collect_result(
     config = setup.config
     trials = study.get_trials(deepcopy=False)
     names, directions = config.objective_names, config.directions
-    table = trials_table(trials, names, directions)
+    table = trials_table(trials, names, directions, seed=config.study.seed)
     front = ParetoFront.from_trials(trials, directions)
     reference = stored_reference(study)
     record = {
