@@ -157,6 +157,70 @@ def summarize(compared: list[Compared]) -> list[dict[str, object]]:
     return table
 
 
+def _report_of(row: OperatorMeasurement) -> str:
+    return row.source.split(": ")[0].removeprefix("hls report ").split("__")[0]
+
+
+def reports_library(rows: list[OperatorMeasurement]) -> list[dict[str, object]]:
+    """Source (a) of the issue: a library characterized from the reports themselves.
+
+    What `python -m dse characterize --reports DIR` builds, evaluated without the row it
+    predicts: leave-one-row-out (a library fitted on every other row) and leave-one-report-out
+    (fitted on the other reports only; a kind/family absent from them falls back to the
+    shipped Yosys library, as `hardware.library` does in a study).
+    """
+    defaults = {family: OperatorLibrary.default(family) for family in {r.family for r in rows}}
+
+    def predict(library: OperatorLibrary, row: OperatorMeasurement) -> tuple[float, float, bool]:
+        if row.kind in library.kinds() and row.family in library.families(row.kind):
+            cost = library.predict(row.kind, row.widths, row.family)
+            own = True
+        else:
+            cost = defaults[row.family].predict(row.kind, row.widths, row.family)
+            own = False
+        return cost.lut, cost.dsp, own
+
+    reports = {_report_of(r) for r in rows}
+    by_report = {
+        name: OperatorLibrary([r for r in rows if _report_of(r) != name]).fit()
+        for name in reports
+    }
+    results: dict[str, list[tuple[OperatorMeasurement, tuple, tuple]]] = defaultdict(list)
+    for i, row in enumerate(rows):
+        loo_row = OperatorLibrary(rows[:i] + rows[i + 1 :]).fit()
+        results[row.kind].append(
+            (row, predict(loo_row, row), predict(by_report[_report_of(row)], row))
+        )
+    table = []
+    for kind, items in sorted(results.items()):
+        row_pairs = [(p[0], r.lut) for r, p, _ in items]
+        report_pairs = [(q[0], r.lut) for r, _, q in items]
+        table.append(
+            {
+                "kind": kind,
+                "rows": len(items),
+                "lut_mape_loo_row_%": round(_mape(row_pairs), 1),
+                "dsp_exact_loo_row": f"{sum(p[1] == r.dsp for r, p, _ in items)}/{len(items)}",
+                "lut_mape_loo_report_%": round(_mape(report_pairs), 1),
+                "dsp_exact_loo_report": f"{sum(q[1] == r.dsp for r, _, q in items)}/{len(items)}",
+                "rows_from_other_reports": sum(q[2] for _, _, q in items),
+            }
+        )
+    every = [item for items in results.values() for item in items]
+    table.append(
+        {
+            "kind": "all",
+            "rows": len(every),
+            "lut_mape_loo_row_%": round(_mape([(p[0], r.lut) for r, p, _ in every]), 1),
+            "dsp_exact_loo_row": f"{sum(p[1] == r.dsp for r, p, _ in every)}/{len(every)}",
+            "lut_mape_loo_report_%": round(_mape([(q[0], r.lut) for r, _, q in every]), 1),
+            "dsp_exact_loo_report": f"{sum(q[1] == r.dsp for r, _, q in every)}/{len(every)}",
+            "rows_from_other_reports": sum(q[2] for _, _, q in every),
+        }
+    )
+    return table
+
+
 def grouped_rows(compared: list[Compared]) -> list[dict[str, object]]:
     """Every row, identical ones (same report, kind, widths, numbers) merged with a count."""
     counts: dict[Compared, int] = defaultdict(int)
@@ -304,11 +368,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=Path, default=DEFAULT_REPORTS)
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
     args = parser.parse_args(argv)
-    compared = compare_operators(operator_rows(args.reports))
+    rows = operator_rows(args.reports)
+    compared = compare_operators(rows)
     print("(a) operator rows: reported (HLS estimate) vs predicted (shipped Yosys library)\n")
     print(render(grouped_rows(compared), args.markdown))
     print("\n(a) per kind: LUT MAPE raw and with a per-kind factor fitted without the row\n")
     print(render(summarize(compared), args.markdown))
+    print("\n(a) per kind: a library characterized from the reports (`characterize --reports`)\n")
+    print(render(reports_library(rows), args.markdown))
     print("\n(b) single-layer reports: whole-design estimate vs report totals\n")
     print(render(compare_layers(args.reports), args.markdown))
     for case in LAYERS:
