@@ -192,7 +192,12 @@ class SearchSpace:
             if not var.contains(value):
                 raise SpaceError(f"{var.name}: {value!r} is outside its domain")
             values[var.name] = int(value) if var.kind == "int" else value
-        return Configuration.of({d.name: _decode_layer(d, values) for d in self.layers})
+        # One codebook format for every layer sharing at network granularity: layers that
+        # pick the same k then hold the same WeightSharing value and share one codebook.
+        network_max_abs = max(d.weight_max_abs for d in self.layers)
+        return Configuration.of(
+            {d.name: _decode_layer(d, values, network_max_abs) for d in self.layers}
+        )
 
 
 def _layer_variables(domain: LayerDomain) -> list[Variable]:
@@ -230,12 +235,18 @@ def _layer_variables(domain: LayerDomain) -> list[Variable]:
     return out
 
 
-def _decode_layer(domain: LayerDomain, values: Mapping[str, Any]) -> LayerConfig:
+def _decode_layer(
+    domain: LayerDomain, values: Mapping[str, Any], network_max_abs: float
+) -> LayerConfig:
     choices = domain.choices
     weights = activations = accumulator = None
     if choices.weights is not None:
         weights = _decode_format(
-            choices.weights, f"{domain.name}.weights", values, domain.weight_max_abs
+            choices.weights,
+            f"{domain.name}.weights",
+            values,
+            domain.weight_max_abs,
+            network_max_abs,
         )
     if choices.activations is not None:
         assert domain.activation_max_abs is not None  # checked in from_model
@@ -255,7 +266,11 @@ def _decode_layer(domain: LayerDomain, values: Mapping[str, Any]) -> LayerConfig
 
 
 def _decode_format(
-    spec: Any, prefix: str, values: Mapping[str, Any], max_abs: float
+    spec: Any,
+    prefix: str,
+    values: Mapping[str, Any],
+    max_abs: float,
+    network_max_abs: float | None = None,
 ) -> FixedPoint | FloatFormat | WeightSharing:
     kind = values[f"{prefix}.kind"]
     if kind == "fixed":
@@ -274,12 +289,12 @@ def _decode_format(
             overflow=spec.float_overflow,
         )
     codebook = None
+    granularity = values[f"{prefix}.granularity"]
     if spec.codebook is not None:
         book = spec.codebook
         if book.kind == "fixed":
-            codebook = FixedPoint.for_range(max_abs, book.bits)
+            shared_range = network_max_abs if granularity == "network" else None
+            codebook = FixedPoint.for_range(shared_range or max_abs, book.bits)
         else:
             codebook = FloatFormat(book.exponent_bits, book.mantissa_bits)
-    return WeightSharing(
-        values[f"{prefix}.clusters"], values[f"{prefix}.granularity"], codebook=codebook
-    )
+    return WeightSharing(values[f"{prefix}.clusters"], granularity, codebook=codebook)

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
+import torch
 from optuna.distributions import CategoricalDistribution, IntDistribution
 
 from dse.config import load_study, resolve_layers
@@ -139,3 +140,31 @@ def test_a_later_rule_takes_a_skipped_layer_back(tmp_path: Path, lenet_workload)
     config = load_study(path)
     layers = resolve_layers(config.search_space, lenet_workload.layers(), str(path))
     assert list(layers) == ["conv1", "conv2", "fc3"]
+
+
+def test_network_granularity_shares_one_codebook_across_layers(
+    tmp_path: Path, lenet_workload
+) -> None:
+    from evaluators import approximate_weights
+
+    data = {
+        "study": {"name": "net"},
+        "search_space": {
+            "weights": {
+                "kinds": ["shared"],
+                "clusters": [4, 16],
+                "granularity": ["network"],
+                "codebook": {"kind": "fixed", "bits": 8},
+            },
+        },
+    }
+    path = write_study(tmp_path / "s.yaml", data)
+    config = load_study(path)
+    layers = resolve_layers(config.search_space, lenet_workload.layers(), str(path))
+    space = SearchSpace.from_model(lenet_workload.model, layers)
+    configuration = space.decode({v.name: 8 for v in space.variables})
+    formats = {configuration[n].weights for n in configuration}
+    assert len(formats) == 1  # same k: one value, hence one codebook for all five layers
+    weights = approximate_weights(lenet_workload.model, configuration)
+    values = torch.cat([w.flatten() for w in weights.values()]).unique()
+    assert len(values) <= 8
