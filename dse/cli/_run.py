@@ -28,7 +28,7 @@ def main(args: argparse.Namespace) -> int:
             initial=min(state.complete, state.budget),
             desc=config.study.name,
             unit="trial",
-            disable=args.no_progress,
+            disable=True if args.no_progress else None,  # None: hidden when not a terminal
         )
 
     def update(state: LoopState) -> None:

@@ -283,10 +283,18 @@ class RandomOptimizer(_OptimizerBase):
     kind: Literal["random"]
 
 
+PopulationSize = Annotated[int, Field(ge=2)] | Literal["auto"]
+"""Individuals per generation, or `auto`: budget // 10 clamped into [8, 50].
+
+A budget of 200 evaluations is 10 generations of 20; smaller populations give more
+generations to small budgets, where 20 left NSGA-II below random search at 50 evaluations.
+"""
+
+
 class _GeneticSettings(_OptimizerBase):
     """Population and variation rates of Optuna's genetic samplers (NSGA-II, NSGA-III)."""
 
-    population_size: Annotated[int, Field(ge=2)] = 20
+    population_size: PopulationSize = "auto"
     mutation_prob: Annotated[float, Field(ge=0, le=1)] | None = None
     crossover_prob: Annotated[float, Field(ge=0, le=1)] = 0.9
 
@@ -346,7 +354,7 @@ class HybridOptimizer(_OptimizerBase):
     window: Annotated[int, Field(ge=1)] = 20
     min_improvement: Annotated[float, Field(ge=0, le=1)] = 0.002
     switch_after: Annotated[int, Field(ge=1)] = 150
-    population_size: Annotated[int, Field(ge=2)] = 20
+    population_size: PopulationSize = "auto"
     mutation_prob: Annotated[float, Field(ge=0, le=1)] | None = None
     crossover_prob: Annotated[float, Field(ge=0, le=1)] = 0.9
 
@@ -520,14 +528,17 @@ class StudyConfig(Section):
 
         A study may be resumed with a larger budget or another optimizer, never with another
         workload, space, objective or seed: its stored trials would no longer mean the same.
+        Only values the file sets differently from the defaults count, so a later version of
+        dse that adds a key (with a default) still resumes the studies of an earlier one.
         """
-        data = self.to_dict()
-        for key in ("optimizer", "storage"):
-            data.pop(key)
-        data["study"].pop("output")
+        data = self.model_dump(mode="json", exclude_defaults=True)
+        for key in ("optimizer", "storage", "version"):
+            data.pop(key, None)
+        data["study"].pop("output", None)
+        data["study"].setdefault("seed", self.study.seed)
         for key in ("threads", "batch_size"):  # how fast, not what, a trial computes
-            data["evaluator"].pop(key, None)
-        return _digest(data)
+            data.get("evaluator", {}).pop(key, None)
+        return _digest({k: v for k, v in data.items() if v != {}})
 
 
 def _digest(data: dict[str, Any]) -> str:

@@ -218,3 +218,15 @@ def test_status_of_a_study_that_never_ran_writes_nothing(tmp_path: Path) -> None
     assert done.returncode == 2
     assert "no such study database: run the study first" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_identity_ignores_speed_settings_and_written_defaults(tmp_path: Path) -> None:
+    base = load_study(write_study(tmp_path / "a.yaml", BASE)).identity_hash()
+    faster = _with(("evaluator",), {"threads": 2, "batch_size": 64})
+    assert load_study(write_study(tmp_path / "b.yaml", faster)).identity_hash() == base
+    explicit = _with(("search_space", "weights", "float_overflow"), "inf")  # the default
+    assert load_study(write_study(tmp_path / "c.yaml", explicit)).identity_hash() == base
+    other = _with(("search_space", "weights", "float_overflow"), "saturate")
+    assert load_study(write_study(tmp_path / "d.yaml", other)).identity_hash() != base
+    reseeded = _with(("study", "seed"), 1)
+    assert load_study(write_study(tmp_path / "e.yaml", reseeded)).identity_hash() != base
