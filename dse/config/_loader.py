@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from pathlib import Path
@@ -103,6 +104,8 @@ def _user_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
     for part in loc:
         if isinstance(node, dict) and part not in node and node.get("kind") == part:
             continue
+        if isinstance(part, str) and _UNION_MEMBER.match(part):
+            continue  # pydantic names the union member it tried ('constrained-int', ...)
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
@@ -111,6 +114,12 @@ def _user_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
             node = None
         out.append(part)
     return tuple(out)
+
+
+_UNION_MEMBER = re.compile(
+    r"^(constrained-\w+|literal\[.*\]|function-\w+\[.*\]|(int|float|str|bool|none)"
+    r"|(list|tuple|dict|tagged-union|union)\[.*\])$"
+)
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
