@@ -182,8 +182,7 @@ def reports_library(rows: list[OperatorMeasurement]) -> list[dict[str, object]]:
 
     reports = {_report_of(r) for r in rows}
     by_report = {
-        name: OperatorLibrary([r for r in rows if _report_of(r) != name]).fit()
-        for name in reports
+        name: OperatorLibrary([r for r in rows if _report_of(r) != name]).fit() for name in reports
     }
     results: dict[str, list[tuple[OperatorMeasurement, tuple, tuple]]] = defaultdict(list)
     for i, row in enumerate(rows):

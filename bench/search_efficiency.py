@@ -18,11 +18,15 @@ Objectives (all minimized), each a sum of per-layer lookups precomputed once:
   activations, per layer (additive, checked on random points).
 
 Each run drives a registered sampler through `dse.study.optimize` (warm start on, in-memory
-storage, the reference point stored as a study attribute as studies do), for 500 trials; the
-results at budgets 50/100/200 are the prefixes of that run, which is what a run of that budget
-would have produced, since no optimizer's setting depends on the budget. The hypervolume
-reference point is the worst corner of the space (each objective's largest value), so ratios
-are not inflated by a far reference.
+storage, the reference point stored as a study attribute as studies do), with the optimizer
+section's defaults for its budget. Proposals that decode to a configuration already scored are
+told its values without an evaluation and do not count (`dse.study.optimize`), so the curves
+are per evaluation. Where no setting depends on the budget (random, tpe, bayesian) one run of
+the largest budget gives every budget as a prefix; `population_size: auto` makes nsga2/nsga3
+depend on it, so they run once per budget; hybrid, whose GP phase does not depend on it, runs
+at 200 and 500, and its 50/100 figures are prefixes of the 200 run. The hypervolume reference
+point is the worst corner of the space (each objective's largest value), so ratios are not
+inflated by a far reference.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import statistics
 import sys
 import time
@@ -43,6 +48,7 @@ import moocore
 import numpy as np
 import optuna
 import torch
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
@@ -191,41 +197,71 @@ class LookupProblem:
 _BENCHES: dict[int, Bench] = {}
 
 
-def run_one(kind: str, m: int, seed: int, budget: int) -> dict[str, Any]:
-    """One study: the hypervolume ratio after each trial and the time spent outside scoring."""
+def parse_kind(label: str) -> tuple[str, dict[str, Any]]:
+    """`hybrid` or `hybrid:switch_after=100,window=10`: a kind and settings to override."""
+    kind, _, rest = label.partition(":")
+    overrides = {}
+    for item in filter(None, rest.split(",")):
+        key, _, value = item.partition("=")
+        overrides[key] = yaml.safe_load(value)
+    return kind, overrides
+
+
+def run_one(label: str, m: int, seed: int, budget: int) -> dict[str, Any]:
+    """One study: the hypervolume ratio after each trial and the time spent outside scoring.
+
+    `label` is an optimizer kind, optionally with overrides of its defaults (`parse_kind`).
+    """
     torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.simplefilter("ignore")
     if m not in _BENCHES:
         _BENCHES.update(build_benches())
     bench = _BENCHES[m]
-    settings = TypeAdapter(OptimizerSection).validate_python({"kind": kind, "budget": budget})
+    kind, overrides = parse_kind(label)
+    settings = TypeAdapter(OptimizerSection).validate_python(
+        {"kind": kind, "budget": budget, **overrides}
+    )
     try:
         sampler = get_optimizer(kind)(settings, bench.space, seed)
     except OptimizerSettingsError as exc:
-        return {"kind": kind, "m": m, "seed": seed, "refused": str(exc)}
+        return {"kind": label, "m": m, "seed": seed, "refused": str(exc)}
     study = optuna.create_study(directions=["minimize"] * m, sampler=sampler)
     study.set_user_attr(REFERENCE_ATTR, bench.reference.tolist())
     problem = LookupProblem(bench)
     curve: list[float] = []
+    stamps: list[tuple[float, float]] = []  # after each evaluation: clock, scoring time so far
     start = time.perf_counter()
     optimize(
         study,
         problem,  # type: ignore[arg-type]
         budget,
         warm_start=settings.warm_start,
-        on_trial=lambda state: curve.append(state.hypervolume / bench.true_hv),
+        on_trial=lambda state: (
+            curve.append(state.hypervolume / bench.true_hv),
+            stamps.append((time.perf_counter(), problem.seconds)),
+        ),
     )
     total = time.perf_counter() - start
-    distinct = len({tuple(sorted(t.params.items())) for t in study.trials})
+    proposals = len(study.trials)
     return {
-        "kind": kind,
+        "kind": label,
         "m": m,
         "seed": seed,
+        "budget": budget,
         "curve": curve,
         "overhead_s": (total - problem.seconds) / budget,
-        "distinct_points": distinct,
+        "overhead_last50_s": _last(stamps, 50),
+        "duplicates": proposals - len(curve),
     }
+
+
+def _last(stamps: list[tuple[float, float]], n: int) -> float | None:
+    """Seconds outside scoring per evaluation over the last `n` evaluations of a run."""
+    if len(stamps) <= n:
+        return None
+    (t0, s0), (t1, s1) = stamps[-n - 1], stamps[-1]
+    return ((t1 - t0) - (s1 - s0)) / n
 
 
 def _reach(curve: list[float], level: float) -> float:
@@ -233,6 +269,27 @@ def _reach(curve: list[float], level: float) -> float:
         if ratio >= level - 1e-12:
             return i + 1
     return math.inf
+
+
+def _runs_for(runs: list[dict[str, Any]], budget: int) -> list[dict[str, Any]]:
+    """Per seed, the run of the smallest budget >= `budget` (its prefix is a run of `budget`)."""
+    chosen: dict[int, dict[str, Any]] = {}
+    for r in runs:
+        size = r.get("budget", len(r["curve"]))
+        if size < budget or len(r["curve"]) < budget:
+            continue
+        best = chosen.get(r["seed"])
+        if best is None or size < best.get("budget", len(best["curve"])):
+            chosen[r["seed"]] = r
+    return list(chosen.values())
+
+
+BUDGET_RUNS = {"nsga2": BUDGETS, "nsga3": BUDGETS, "hybrid": (200,), "bayesian": (200,)}
+"""Budgets run separately below the largest: settings depend on the budget (population), or
+the largest run is too slow for every seed (`--long-seeds`)."""
+
+SLOW = ("bayesian", "hybrid")
+"""Optimizers whose largest budget (`--gp-budget`) runs for the first `--long-seeds` seeds only."""
 
 
 def tables(results: list[dict[str, Any]], benches_info: dict[int, dict[str, Any]]) -> str:
@@ -246,7 +303,7 @@ def tables(results: list[dict[str, Any]], benches_info: dict[int, dict[str, Any]
             f"{info['front_size']} points, true hypervolume {info['true_hv']:.6g})\n"
         )
         head = "| optimizer | seeds |" + "".join(f" HV@{b} median / worst |" for b in BUDGETS)
-        out.append(head + " evals to 95 % | evals to 99 % | distinct points / 500 |")
+        out.append(head + " evals to 95 % | evals to 99 % | duplicates skipped / longest run |")
         out.append("|---|---|" + "---|" * len(BUDGETS) + "---|---|---|")
         for kind in kinds:
             runs = [r for r in results if r["kind"] == kind and r["m"] == m]
@@ -257,29 +314,46 @@ def tables(results: list[dict[str, Any]], benches_info: dict[int, dict[str, Any]
                 continue
             cells = []
             for b in BUDGETS:
-                vals = [r["curve"][b - 1] for r in runs if len(r["curve"]) >= b]
+                vals = [r["curve"][b - 1] for r in _runs_for(runs, b)]
                 if vals:
                     cells.append(f"{statistics.median(vals):.3f} / {min(vals):.3f} ({len(vals)})")
                 else:
                     cells.append("-")
+            per_seed: dict[int, dict[str, Any]] = {}
+            for r in runs:  # each seed's longest run
+                if r["seed"] not in per_seed or job_budget(r) > job_budget(per_seed[r["seed"]]):
+                    per_seed[r["seed"]] = r
+            runs = list(per_seed.values())
+            longest = max(job_budget(r) for r in runs)
             reach = [
                 statistics.median([_reach(r["curve"], lv) for r in runs]) for lv in (0.95, 0.99)
             ]
-            fmt = [f"{v:.0f}" if math.isfinite(v) else f"> {len(runs[0]['curve'])}" for v in reach]
-            distinct = statistics.median([r["distinct_points"] for r in runs])
+            fmt = [f"{v:.0f}" if math.isfinite(v) else f"> {longest}" for v in reach]
+            runs = [r for r in runs if job_budget(r) == longest]
+            dup = statistics.median([r.get("duplicates", 0) for r in runs])
             out.append(
                 f"| {kind} | {len(runs)} | " + " | ".join(cells) + f" | {fmt[0]} | {fmt[1]} | "
-                f"{distinct:.0f} / {len(runs[0]['curve'])} |"
+                f"{dup:.0f} / {longest} |"
             )
     return "\n".join(out)
+
+
+def job_budget(result: dict[str, Any]) -> int:
+    return int(result.get("budget", len(result.get("curve", ()))))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--kinds", nargs="*", default=list(available_optimizers()))
+    parser.add_argument(
+        "--kinds",
+        nargs="*",
+        default=list(available_optimizers()),
+        help="optimizer kinds, each optionally with overrides: hybrid:switch_after=100",
+    )
     parser.add_argument("--budget", type=int, default=max(BUDGETS))
     parser.add_argument("--gp-budget", type=int, default=max(BUDGETS))
+    parser.add_argument("--long-seeds", type=int, default=None, help="seeds of slow runs at 500")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--save", type=Path, help="a folder for one JSON file per run")
     parser.add_argument("--load", type=Path, nargs="*", help="print tables from saved runs")
@@ -294,13 +368,15 @@ def main(argv: list[str] | None = None) -> int:
         for folder in args.load:
             results += [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
     else:
-        jobs = [
-            (k, m, s, args.gp_budget if k in ("bayesian",) else args.budget)
-            for k in args.kinds
-            for m in (2, 3)
-            for s in range(args.seeds)
-        ]
-        jobs.sort(key=lambda j: j[0] not in ("bayesian", "hybrid"))  # slowest first
+        jobs = []
+        for k in args.kinds:
+            kind = parse_kind(k)[0]
+            top = args.gp_budget if kind in SLOW else args.budget
+            budgets = [b for b in BUDGET_RUNS.get(kind, ()) if b < top] + [top]
+            for b in budgets:
+                seeds = args.long_seeds if kind in SLOW and b == top and len(budgets) > 1 else None
+                jobs += [(k, m, s, b) for m in (2, 3) for s in range(seeds or args.seeds)]
+        jobs.sort(key=lambda j: (parse_kind(j[0])[0] in SLOW, -j[3]))  # fast ones first
         with ProcessPoolExecutor(args.jobs) as pool:
             futures = [pool.submit(run_one, *job) for job in jobs]
             for future in as_completed(futures):
@@ -308,18 +384,30 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(result)
                 if args.save:
                     args.save.mkdir(parents=True, exist_ok=True)
-                    name = f"{result['kind']}_{result['m']}_{result['seed']}.json"
+                    key = (result["kind"], result["m"], result["seed"], job_budget(result))
+                    name = re.sub(r"[^A-Za-z0-9_.-]", "-", "_".join(map(str, key))) + ".json"
                     (args.save / name).write_text(json.dumps(result))
-                print(f"done {result['kind']} m={result['m']} seed={result['seed']}", flush=True)
+                print(
+                    f"done {result['kind']} m={result['m']} seed={result['seed']} "
+                    f"budget={job_budget(result)}",
+                    flush=True,
+                )
     print(tables(results, info))
-    print("\n| optimizer | overhead per trial, s (mean over the run, 2 objectives) |")
-    print("|---|---|")
+    print(
+        "\n| optimizer | overhead per evaluation, s: mean over the run | over its last 50 "
+        "evaluations (2 objectives) |"
+    )
+    print("|---|---|---|")
     for kind in sorted({r["kind"] for r in results}):
         runs = [r for r in results if r["kind"] == kind and r["m"] == 2 and "overhead_s" in r]
         if runs:
+            top = max(job_budget(r) for r in runs)
+            runs = [r for r in runs if job_budget(r) == top]
             lengths = sorted({len(r["curve"]) for r in runs})
             mean = statistics.mean(r["overhead_s"] for r in runs)
-            print(f"| {kind} | {mean:.4f} (runs of {lengths} trials) |")
+            last = [r["overhead_last50_s"] for r in runs if r.get("overhead_last50_s") is not None]
+            tail = f"{statistics.mean(last):.4f}" if last else "-"
+            print(f"| {kind} | {mean:.4f} | {tail} (runs of {lengths} evaluations, {len(runs)}) |")
     return 0
 
 

@@ -26,6 +26,7 @@ def main(args: argparse.Namespace) -> int:
         f"study {config.study.name}: {complete} complete, {int(states.get('FAIL', 0))} failed, "
         f"{int(states.get('RUNNING', 0))} running, {max(0, budget - complete)} remaining "
         f"of a budget of {budget}"
+        + (f" ({states['DUPLICATE']} repeated proposals skipped)" if "DUPLICATE" in states else "")
     )
     front = table[table["pareto"]] if len(table) else table
     print(f"current front: {len(front)} trial(s)")

@@ -17,6 +17,7 @@ from dse.optimizers._registry import (
     UnknownOptimizerError,
     available_optimizers,
     get_optimizer,
+    population_size,
     register_optimizer,
 )
 
@@ -30,5 +31,6 @@ __all__ = [
     "UnknownOptimizerError",
     "available_optimizers",
     "get_optimizer",
+    "population_size",
     "register_optimizer",
 ]

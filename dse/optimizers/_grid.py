@@ -28,8 +28,8 @@ class ExhaustiveSampler(BaseSampler):
     Unlike Optuna's GridSampler it tracks visited points by their parameters, not by grid
     ids, so enqueued points (warm start, retries) count as visited, a resumed run with a new
     seed still skips what is stored, and no `study.stop()` is needed in an ask/tell loop.
-    Once every point has been proposed it proposes them again in the same order (a budget
-    above the space's size re-scores points; the front cannot change).
+    Once every point has been proposed it proposes them again in the same order; the study
+    loop does not score a configuration twice and stops after a run of such repeats.
 
     Args:
         names: the variables, in a fixed order.
@@ -129,7 +129,7 @@ def make_sampler(settings: Any, space: SearchSpace, seed: int) -> ExhaustiveSamp
         )
     if settings.budget > size:
         logger.warning(
-            "budget %d exceeds the space's %d points: points will be scored again",
+            "budget %d exceeds the space's %d points: the study stops once all are scored",
             settings.budget,
             size,
         )

@@ -18,8 +18,8 @@ from optuna.samplers import BaseSampler, NSGAIISampler
 from optuna.trial import TrialState
 
 from dse.optimizers._bayesian import gp_sampler
-from dse.optimizers._registry import register_optimizer
-from dse.results import data_reference, prefix_hypervolume, stored_reference
+from dse.optimizers._registry import population_size, register_optimizer
+from dse.results import DUPLICATE_ATTR, data_reference, prefix_hypervolume, stored_reference
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -69,7 +69,8 @@ class HybridSampler(BaseSampler):
     """Delegates to a Bayesian sampler until its progress stalls, then to a genetic one.
 
     The phase of each new trial is a function of the stored trials only: NSGA-II once any
-    trial was proposed by it; else after `switch_after` complete trials; else when the
+    trial was proposed by it; else after `switch_after` evaluated trials (complete, repeats of
+    a scored configuration not counted, as the budget does not count them); else when the
     hypervolume of the first n complete trials exceeds that of the first n - `window` by less
     than `min_improvement` of itself (n >= `n_startup_trials` + `window`). A resumed run or a
     second worker therefore switches at the same trial. Hypervolumes use the study's stored
@@ -80,7 +81,7 @@ class HybridSampler(BaseSampler):
         genetic: proposes afterwards; its generation 0 is every earlier trial.
         n_startup_trials: trials before the stall rule applies (besides the window).
         window: complete trials over which the improvement is measured.
-        min_improvement: relative hypervolume gain below which the model has stalled.
+        min_improvement: relative hypervolume gain below which the model has stalled (0: never).
         switch_after: complete trials after which the genetic phase starts regardless.
     """
 
@@ -107,7 +108,11 @@ class HybridSampler(BaseSampler):
         trials = study.get_trials(deepcopy=False)
         if any(t.user_attrs.get(PHASE_ATTR) == "nsga2" for t in trials):
             return "nsga2"
-        done = [t for t in trials if t.state == TrialState.COMPLETE]
+        done = [
+            t
+            for t in trials
+            if t.state == TrialState.COMPLETE and DUPLICATE_ATTR not in t.user_attrs
+        ]
         n = len(done)
         if n >= self.switch_after:
             return "nsga2"
@@ -179,7 +184,7 @@ def make_sampler(settings: Any, space: SearchSpace, seed: int) -> HybridSampler:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         genetic = SeededNSGAIISampler(
-            population_size=settings.population_size,
+            population_size=population_size(settings),
             mutation_prob=settings.mutation_prob,
             crossover_prob=settings.crossover_prob,
             seed=seed,

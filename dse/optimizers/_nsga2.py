@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from optuna.samplers import NSGAIISampler
 
-from dse.optimizers._registry import register_optimizer
+from dse.optimizers._registry import population_size, register_optimizer
 
 if TYPE_CHECKING:
     from search_spaces import SearchSpace
@@ -23,7 +23,7 @@ def make_sampler(settings: Any, space: SearchSpace, seed: int) -> NSGAIISampler:
     violation (Deb's constrained domination).
     """
     return NSGAIISampler(
-        population_size=settings.population_size,
+        population_size=population_size(settings),
         mutation_prob=settings.mutation_prob,
         crossover_prob=settings.crossover_prob,
         seed=seed,

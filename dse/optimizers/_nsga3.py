@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.samplers import NSGAIIISampler
 
-from dse.optimizers._registry import register_optimizer
+from dse.optimizers._registry import population_size, register_optimizer
 
 if TYPE_CHECKING:
     from search_spaces import SearchSpace
@@ -26,7 +26,7 @@ def make_sampler(settings: Any, space: SearchSpace, seed: int) -> NSGAIIISampler
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return NSGAIIISampler(
-            population_size=settings.population_size,
+            population_size=population_size(settings),
             mutation_prob=settings.mutation_prob,
             crossover_prob=settings.crossover_prob,
             dividing_parameter=settings.dividing_parameter,

@@ -65,3 +65,15 @@ def get_optimizer(name: str) -> SamplerFactory:
 
 def available_optimizers() -> tuple[str, ...]:
     return tuple(sorted(_REGISTRY))
+
+
+def population_size(settings: Any) -> int:
+    """The genetic samplers' population: `settings.population_size`, or from the budget if `auto`.
+
+    `auto` is `budget // 10` clamped into [8, 50]: about ten generations whatever the budget,
+    which a fixed 20 gives only from 200 evaluations on. A resumed study with a larger budget
+    continues with the larger population.
+    """
+    if settings.population_size != "auto":
+        return int(settings.population_size)
+    return min(max(settings.budget // 10, 8), 50)

@@ -8,7 +8,7 @@ from dse.results._hypervolume import (
     prefix_hypervolume,
     stored_reference,
 )
-from dse.results._pareto import ParetoFront
+from dse.results._pareto import DUPLICATE_ATTR, ParetoFront
 from dse.results._plots import ParetoDisplay, ParetoInfo
 from dse.results._provenance import package_versions, provenance
 from dse.results._sensitivity import sensitivity_rows, write_sensitivity
@@ -16,6 +16,7 @@ from dse.results._tables import trials_table
 from dse.results._writers import write_results
 
 __all__ = [
+    "DUPLICATE_ATTR",
     "HYPERVOLUME_ATTR",
     "REFERENCE_ATTR",
     "ParetoDisplay",

@@ -8,6 +8,13 @@ from dataclasses import dataclass
 import moocore
 import numpy as np
 
+DUPLICATE_ATTR = "dse:duplicate_of"
+"""Trial user attribute of a proposal whose configuration was already scored: that trial's number.
+
+The study loop tells such a trial the stored trial's values without evaluating it, and it does
+not count against the budget; fronts skip it, so each configuration appears once.
+"""
+
 
 @dataclass(frozen=True, eq=False)
 class ParetoFront:
@@ -55,10 +62,14 @@ class ParetoFront:
 
     @classmethod
     def from_trials(cls, trials: Sequence, directions: Sequence[str]) -> ParetoFront:
-        """The front of Optuna's completed, feasible trials."""
+        """The front of the complete, feasible trials (repeats of a configuration skipped)."""
         from optuna.trial import TrialState
 
-        done = [t for t in trials if t.state == TrialState.COMPLETE]
+        done = [
+            t
+            for t in trials
+            if t.state == TrialState.COMPLETE and DUPLICATE_ATTR not in t.user_attrs
+        ]
         return cls.from_points(
             [t.values for t in done],
             directions,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
-from dse.results._pareto import ParetoFront
+from dse.results._pareto import DUPLICATE_ATTR, ParetoFront
 
 BASE_COLUMNS = ("number", "state", "feasible", "pareto", "seed", "fidelity", "config_hash")
 """Columns every table has, even with no trial, so readers never meet a missing column."""
@@ -22,6 +22,11 @@ def trials_table(
 ) -> pd.DataFrame:
     """Every trial, with a `pareto` column marking the front of the complete, feasible ones.
 
+    A proposal of an already scored configuration (`DUPLICATE_ATTR`) has the state
+    `DUPLICATE` and its original's number in `duplicate_of`: Optuna holds it as complete, but
+    it was never evaluated and does not count against the budget, so counts of `COMPLETE` rows
+    are counts of evaluations.
+
     Args:
         trials: the study's trials.
         objective_names: the objectives, in the order of the trials' values.
@@ -31,7 +36,8 @@ def trials_table(
     front = set(ParetoFront.from_trials(trials, directions).numbers)
     rows = []
     for t in trials:
-        row: dict[str, object] = {"number": t.number, "state": t.state.name, "seed": seed}
+        state = "DUPLICATE" if DUPLICATE_ATTR in t.user_attrs else t.state.name
+        row: dict[str, object] = {"number": t.number, "state": state, "seed": seed}
         values = t.values if t.state == TrialState.COMPLETE else None
         for i, name in enumerate(objective_names):
             row[name] = values[i] if values else None
@@ -43,6 +49,7 @@ def trials_table(
         row["pareto"] = t.number in front
         row["hypervolume"] = t.user_attrs.get("hypervolume")
         row["phase"] = t.user_attrs.get("dse:phase")
+        row["duplicate_of"] = t.user_attrs.get(DUPLICATE_ATTR)
         row["fidelity"] = t.user_attrs.get("fidelity")
         row["config_hash"] = t.user_attrs.get("config_hash")
         row["duration_s"] = t.duration.total_seconds() if t.duration is not None else None

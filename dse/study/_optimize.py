@@ -13,17 +13,29 @@ import optuna
 from optuna.trial import TrialState
 
 from dse._errors import StudyRunError
-from dse.results import HYPERVOLUME_ATTR, REFERENCE_ATTR, ParetoFront, stored_reference
+from dse.results import (
+    DUPLICATE_ATTR,
+    HYPERVOLUME_ATTR,
+    REFERENCE_ATTR,
+    ParetoFront,
+    stored_reference,
+)
 from dse.study._problem import Problem
-from dse.study._storage import WORKER_ATTR, worker_id
+from dse.study._storage import WORKER_ATTR, recover_stale_trials, worker_id
 from evaluators import Configuration
 
 if TYPE_CHECKING:
+    from optuna.trial import FrozenTrial
+
     from search_spaces import SearchSpace
 
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[["LoopState"], None]
+
+
+MAX_DUPLICATES_IN_A_ROW = 200
+"""Proposals in a row that decode to scored configurations after which the loop stops."""
 
 
 @dataclass
@@ -36,10 +48,18 @@ class LoopState:
     front_size: int
     last_reason: str = ""
     hypervolume: float = 0.0
+    duplicates: int = 0
+
+
+def is_duplicate(trial: FrozenTrial) -> bool:
+    """Whether a trial repeats a scored configuration (told its values, never evaluated)."""
+    return DUPLICATE_ATTR in trial.user_attrs
 
 
 def count_complete(study: optuna.Study) -> int:
-    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    """Complete trials that were evaluated: what the budget counts (duplicates are not)."""
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return sum(not is_duplicate(t) for t in done)
 
 
 def optimize(
@@ -48,14 +68,25 @@ def optimize(
     budget: int,
     *,
     max_failures: int | None = None,
+    max_duplicates: int = MAX_DUPLICATES_IN_A_ROW,
     on_trial: ProgressCallback | None = None,
     warm_start: bool = False,
 ) -> LoopState:
-    """Run trials until `budget` trials are complete in the storage (across all workers).
+    """Run trials until `budget` trials are evaluated in the storage (across all workers).
 
     A trial that raises or yields a NaN is told FAILED with its reason and does not count; the
     loop stops with `StudyRunError` after `max_failures` failures in a row (default: 10 or the
     budget, whichever is larger), since something systematic is wrong then.
+
+    A proposal whose decoded configuration (`Configuration.digest`) is already stored, from
+    this run, an earlier one or another worker, is not evaluated: evaluations are pure, so it
+    is told the stored trial's values and constraints, marked `DUPLICATE_ATTR`, and the sampler
+    asked again. It does not count against the budget, so every evaluation buys a new point.
+    Samplers propose such repeats because every variable is sampled, also those a layer's
+    kind ignores (its `clusters` when fixed point); being told the values anyway teaches a
+    model-based sampler that they do not matter. After `max_duplicates` in a row the sampler is
+    taken to have no new configuration left and the loop stops, under budget, with a warning.
+    `on_trial` is called for evaluated trials only (`LoopState.duplicates` counts the others).
 
     The hypervolume reference point is fixed and stored the first time a study is optimized
     (see `reference_point`); each complete trial records the front's hypervolume at its tell
@@ -73,9 +104,10 @@ def optimize(
     if warm_start and not trials:
         for params in warm_start_points(problem.space):
             study.enqueue_trial(params, user_attrs={WARM_START_ATTR: True})
-    done = [t for t in trials if t.state == TrialState.COMPLETE]
+    done = [t for t in trials if t.state == TrialState.COMPLETE and not is_duplicate(t)]
     values = [list(t.values) for t in done]
     feasible = [all(c <= 0 for c in t.constraints.values()) for t in done]
+    scored = _ScoredConfigurations()
     front = ParetoFront.from_points(values, directions, feasible=feasible)
     state = LoopState(
         complete=len(done),
@@ -84,14 +116,38 @@ def optimize(
         front_size=len(front),
         hypervolume=front.hypervolume(reference),
     )
-    in_a_row = 0
+    in_a_row = repeats = 0
     worker = worker_id()
     while True:
-        running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
-        if count_complete(study) + running >= budget:
+        trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
+        scored.update(trials)
+        running = [t for t in trials if t.state == TrialState.RUNNING]
+        if scored.evaluated + len(running) >= budget:
+            if scored.evaluated < budget and any(WORKER_ATTR not in t.user_attrs for t in running):
+                # A trial nobody has claimed: either a worker created it a moment ago, or one
+                # died creating it. Wait out the grace period, then recover it if still bare.
+                time.sleep(1.0)
+                recover_stale_trials(study)
+                continue
             break
         trial = study.ask(distributions)
         trial.set_user_attr(WORKER_ATTR, worker)
+        original = scored.original(problem.space, trial.params)
+        if original is not None:
+            _tell_duplicate(study, trial, original, state.hypervolume)
+            state.duplicates += 1
+            repeats += 1
+            if repeats >= max_duplicates:
+                logger.warning(
+                    "%d proposals in a row were configurations already scored; stopping at "
+                    "%d of %d evaluations (the sampler has no new configuration to offer)",
+                    repeats,
+                    scored.evaluated,
+                    budget,
+                )
+                break
+            continue
+        repeats = 0
         start = time.perf_counter()
         try:
             evaluation = problem.evaluate(trial.params)
@@ -134,6 +190,48 @@ def optimize(
         if on_trial is not None:
             on_trial(state)
     return state
+
+
+class _ScoredConfigurations:
+    """The stored complete, evaluated trials by configuration digest, read incrementally."""
+
+    def __init__(self) -> None:
+        self.by_digest: dict[str, FrozenTrial] = {}
+        self.evaluated = 0
+        self._seen: set[int] = set()
+
+    def update(self, trials: Iterable[FrozenTrial]) -> None:
+        for t in trials:
+            if t.state != TrialState.COMPLETE or t.number in self._seen:
+                continue
+            self._seen.add(t.number)
+            if is_duplicate(t):
+                continue
+            self.evaluated += 1
+            digest = t.user_attrs.get("config_hash")
+            if digest is not None:
+                self.by_digest.setdefault(digest, t)
+
+    def original(self, space: SearchSpace, params: Mapping[str, Any]) -> FrozenTrial | None:
+        """The stored trial of the configuration `params` decode to, if any."""
+        try:
+            digest = space.decode(params).digest()
+        except Exception:  # noqa: BLE001 - an undecodable point fails in `evaluate`
+            return None
+        return self.by_digest.get(digest)
+
+
+def _tell_duplicate(
+    study: optuna.Study, trial: optuna.Trial, original: FrozenTrial, hypervolume: float
+) -> None:
+    """Tell `trial` the values of `original`, the stored trial of the same configuration."""
+    trial.set_user_attr(DUPLICATE_ATTR, original.number)
+    trial.set_user_attr("config_hash", original.user_attrs["config_hash"])
+    trial.set_user_attr("fidelity", original.user_attrs.get("fidelity"))
+    trial.set_user_attr(HYPERVOLUME_ATTR, hypervolume)
+    for name, violation in original.constraints.items():
+        trial.set_constraint(name, violation)
+    study.tell(trial, list(original.values))
 
 
 def derive_seed(seed: int, n_trials: int) -> int:

@@ -17,6 +17,7 @@ from dse.study._rescore import rescore_front, write_fidelity_report
 from dse.study._result import StudyResult
 from dse.study._setup import StudySetup, build_setup
 from dse.study._storage import make_storage, open_study, recover_stale_trials, storage_url
+from dse.study._worker import WorkerTaggingSampler
 
 if TYPE_CHECKING:
     import optuna
@@ -57,9 +58,8 @@ def run_study(
     already = count_complete(study)
     seed = derive_seed(config.study.seed, len(study.trials))
     try:
-        study.sampler = get_optimizer(config.optimizer.kind)(
-            config.optimizer, setup.problem.space, seed
-        )
+        sampler = get_optimizer(config.optimizer.kind)(config.optimizer, setup.problem.space, seed)
+        study.sampler = WorkerTaggingSampler(sampler)
     except OptimizerSettingsError as exc:
         raise StudyFileError(str(path), f"optimizer.{exc.field}", exc.reason) from None
     setup_s = time.perf_counter() - started

@@ -25,8 +25,9 @@ logger = logging.getLogger(__name__)
 
 WORKER_ATTR = "dse:worker"
 RETRY_ATTR = "dse:retry_of"
-UNTAGGED_GRACE_S = 60.0
-"""Seconds a RUNNING trial without a worker tag is presumed alive (between ask and tag)."""
+UNTAGGED_GRACE_S = 10.0
+"""Seconds a RUNNING trial without a worker tag is presumed alive: its worker tags it right
+after creating it (`WorkerTaggingSampler.before_trial`), so one untagged for longer is dead."""
 
 
 def storage_url(config: StudyConfig) -> str:

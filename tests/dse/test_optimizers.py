@@ -5,6 +5,7 @@ Real workload and real scoring; in-memory storage where the storage is not what 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,10 @@ from pydantic import TypeAdapter
 
 from dse import StudyFileError, load_study, run_study
 from dse.config._schema import OptimizerSection
-from dse.optimizers import PHASE_ATTR, available_optimizers, get_optimizer
-from dse.results import REFERENCE_ATTR, ParetoFront
+from dse.optimizers import PHASE_ATTR, available_optimizers, get_optimizer, population_size
+from dse.results import DUPLICATE_ATTR, REFERENCE_ATTR, ParetoFront
 from dse.study import StudySetup, build_setup, derive_seed, optimize
-from dse.study._optimize import warm_start_points
+from dse.study._optimize import count_complete, warm_start_points
 from tests.conftest import study_dict, write_study
 
 SETTINGS: dict[str, dict[str, Any]] = {
@@ -75,11 +76,16 @@ def test_meets_budget_and_resumes_unchanged(setup: StudySetup, kind: str) -> Non
     study = _new_study(setup)
     _run(setup, study, kind, 6)
     first = [(t.params, t.values) for t in study.trials]
-    assert sum(t.state == TrialState.COMPLETE for t in study.trials) == 6
+    assert count_complete(study) == 6
     _run(setup, study, kind, 10)  # a resumed run: new sampler, same storage
-    done = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    done = [
+        t
+        for t in study.trials
+        if t.state == TrialState.COMPLETE and DUPLICATE_ATTR not in t.user_attrs
+    ]
     assert len(done) == 10
-    assert [(t.params, t.values) for t in study.trials[:6]] == first
+    assert len({t.user_attrs["config_hash"] for t in done}) == 10  # each scored once
+    assert [(t.params, t.values) for t in study.trials[: len(first)]] == first
     hv = [t.user_attrs["hypervolume"] for t in done]
     assert all(b >= a for a, b in zip(hv, hv[1:], strict=False)) and hv[-1] > 0
     assert len(study.user_attrs[REFERENCE_ATTR]) == 2
@@ -192,3 +198,70 @@ def test_reference_point_is_accuracy_zero_and_float32_bits(setup: StudySetup) ->
     accuracy, bits = study.user_attrs[REFERENCE_ATTR]
     assert accuracy == 0.0
     assert bits == pytest.approx(32 * np.sum([s.weights for s in setup.shapes.values()]))
+
+
+class _CountingProblem:
+    """The study's problem, counting the configurations it evaluates."""
+
+    def __init__(self, problem: Any) -> None:
+        self.problem = problem
+        self.space = problem.space
+        self.cost_model = problem.cost_model
+        self.objectives = problem.objectives
+        self.evaluated: list[str] = []
+
+    def evaluate(self, params: dict[str, Any]) -> Any:
+        evaluation = self.problem.evaluate(params)
+        self.evaluated.append(evaluation.configuration.digest())
+        return evaluation
+
+
+def _fixed_point(bits: int, clusters: int) -> dict[str, Any]:
+    """Every layer in fixed point at `bits`; `clusters` is ignored by the decoding."""
+    return {
+        f"{layer}.weights.{field}": value
+        for layer in ("conv2", "fc1", "fc2")
+        for field, value in (("kind", "fixed"), ("bits", bits), ("clusters", clusters))
+    }
+
+
+def test_repeated_configurations_are_not_scored_and_not_counted(setup: StudySetup) -> None:
+    problem = _CountingProblem(setup.problem)
+    study = _new_study(setup)
+    study.sampler = optuna.samplers.RandomSampler(seed=0)
+    study.enqueue_trial(_fixed_point(4, 2))
+    study.enqueue_trial(_fixed_point(4, 3))  # the same configuration: clusters is unused
+    study.enqueue_trial(_fixed_point(4, 4))
+    state = optimize(study, problem, 4)  # type: ignore[arg-type]
+    assert len(problem.evaluated) == 4 == len(set(problem.evaluated)) == count_complete(study)
+    first, *repeats = study.trials[:3]
+    assert state.duplicates == 2
+    for t in repeats:
+        assert t.state == TrialState.COMPLETE and t.values == first.values
+        assert t.user_attrs[DUPLICATE_ATTR] == first.number
+    front = ParetoFront.from_trials(study.trials, list(setup.config.directions))
+    assert not {t.number for t in repeats} & set(front.numbers)
+    # A resumed run does not score a stored configuration again either.
+    study.enqueue_trial(_fixed_point(4, 4))
+    optimize(study, problem, 5)  # type: ignore[arg-type]
+    assert len(problem.evaluated) == 5 == len(set(problem.evaluated))
+    assert study.trials[-2].user_attrs[DUPLICATE_ATTR] == first.number
+
+
+def test_a_sampler_with_nothing_new_stops_under_budget(setup: StudySetup) -> None:
+    problem = _CountingProblem(setup.problem)
+    study = _new_study(setup)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.sampler = optuna.samplers.PartialFixedSampler(
+            _fixed_point(3, 2), optuna.samplers.RandomSampler(seed=0)
+        )
+    state = optimize(study, problem, 10, max_duplicates=5)  # type: ignore[arg-type]
+    assert len(problem.evaluated) == 1 and state.complete == 1 and state.duplicates == 5
+
+
+@pytest.mark.parametrize(("budget", "size"), [(50, 8), (200, 20), (2_000, 50)])
+def test_auto_population_scales_with_the_budget(budget: int, size: int) -> None:
+    settings = TypeAdapter(OptimizerSection).validate_python({"kind": "nsga2", "budget": budget})
+    assert settings.population_size == "auto"
+    assert population_size(settings) == size
