@@ -13,7 +13,7 @@ expansion (billion laughs) before they can act.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
@@ -35,7 +35,9 @@ from hardware_models._report import (
 
 if TYPE_CHECKING:
     from pathlib import Path
-    from xml.etree.ElementTree import Element  # the type only; parsing goes through defusedxml
+
+Element = Any
+"""An element of the parsed tree (xml.etree's type, produced only by defusedxml's parser)."""
 
 __all__ = ["read_xml_report"]
 

@@ -35,7 +35,11 @@ def load_study(path: str | Path) -> StudyConfig:
     except (OSError, UnicodeDecodeError) as exc:
         raise StudyFileError(str(path), None, f"cannot read: {exc}") from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no object tags
+        loader = _UniqueKeyLoader(text)  # a SafeLoader: plain data, no object tags
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         raise StudyFileError(str(path), None, _yaml_reason(exc)) from None
     if not isinstance(data, dict):
