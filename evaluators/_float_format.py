@@ -18,19 +18,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, Literal
+from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 import torch
 
 from evaluators._errors import FormatError
-from evaluators._fixed_point import (
-    _FORMAT_VERSION,
-    _check_choice,
-    _check_int,
-    _fields_from_dict,
-    for_each_block,
-)
+from evaluators._format_base import ElementFormat, _check_choice, _check_int, for_each_block
 
 __all__ = ["FloatFormat", "quantize_float"]
 
@@ -45,7 +39,7 @@ _EXP_MASK = 0x7F800000
 
 
 @dataclass(frozen=True)
-class FloatFormat:
+class FloatFormat(ElementFormat):
     """Custom floating-point format with ``1 + E + M`` bits.
 
     Values are ``(-1)**s * 2**(e - bias) * (1 + f / 2**M)`` for exponent codes
@@ -126,10 +120,6 @@ class FloatFormat:
             return self.min_normal
         return math.ldexp(1.0, 1 - self.bias - self.mantissa_bits)
 
-    def storage_bits(self, shape: tuple[int, ...]) -> int:
-        """Bits needed to store a tensor of ``shape`` in this format."""
-        return math.prod(shape) * self.bits
-
     def quantize(self, x: torch.Tensor) -> torch.Tensor:
         """Round ``x`` to this format; returns a new float32 tensor (see class docstring)."""
         if not x.is_floating_point():
@@ -137,19 +127,6 @@ class FloatFormat:
         if self.exponent_bits == 8:
             return for_each_block(x, _bit_pattern_body(self), (torch.float32,))
         return for_each_block(x, _quantum_body(self), (torch.int32, torch.float32))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict with ``kind`` and ``version``; inverse of :meth:`from_dict`."""
-        return {"kind": self.kind, "version": _FORMAT_VERSION, **asdict(self)}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> FloatFormat:
-        """Rebuild a format written by :meth:`to_dict`.
-
-        Raises:
-            FormatError: if ``kind`` or ``version`` do not match or a field is unknown.
-        """
-        return cls(**_fields_from_dict(cls, d))
 
 
 def quantize_float(

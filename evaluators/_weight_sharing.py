@@ -16,8 +16,9 @@ from typing import Any, ClassVar
 import torch
 
 from evaluators._errors import FormatError
-from evaluators._fixed_point import _FORMAT_VERSION, FixedPoint, _check_int, _fields_from_dict
+from evaluators._fixed_point import FixedPoint
 from evaluators._float_format import FloatFormat
+from evaluators._format_base import _FORMAT_VERSION, _check_int, _fields_from_dict
 from evaluators._granularity import (
     Granularity,
     PerChannel,

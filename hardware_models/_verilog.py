@@ -299,6 +299,29 @@ def _float_fields(e: int, m: int) -> str:
     )
 
 
+def _float_pack(sign: str, e: int, m: int) -> str:
+    """The output of a float unit: zero (flushed), saturated on overflow, or the packed value."""
+    return (
+        f"  assign y = zero ? {1 + e + m}'d0 : ovf ? {{{sign}, {{{e + m}{{1'b1}}}}}}"
+        f" : {{{sign}, eo[{e - 1}:0], mf}};\n"
+    )
+
+
+def _float_module(
+    op: str, e: int, m: int, rounding: str, body: str, registered: bool
+) -> VerilogModule:
+    """A two-operand float unit `{op}_e{E}m{M}[_tr]` with `1 + E + M`-bit ports a, b, y."""
+    n = 1 + e + m
+    return _module(
+        f"{op}_e{e}m{m}" + ("" if rounding == "nearest_even" else "_tr"),
+        body,
+        (("a", n), ("b", n)),
+        (("y", n),),
+        signed=False,
+        registered=registered,
+    )
+
+
 def float_adder(
     exponent_bits: int,
     mantissa_bits: int,
@@ -324,7 +347,6 @@ def float_adder(
     """
     _check_float(exponent_bits, mantissa_bits, rounding)
     e, m = exponent_bits, mantissa_bits
-    n = 1 + e + m
     w = m + 4  # hidden one, M fraction bits, guard, round, sticky
     lzw = max(1, math.ceil(math.log2(w + 1)))  # leading-zero count width
     off = w + 1  # exponent offset that keeps intermediate exponents non-negative
@@ -368,18 +390,9 @@ def float_adder(
         f"  wire [{xw - 1}:0] ef = en + co;\n"
         f"  wire [{xw - 1}:0] eo = ef - {off};\n"
         f"  wire zero = (s == 0) || (ef <= {off});\n"
-        f"  wire ovf = ef >= {off + 2**e};\n"
-        f"  assign y = zero ? {n}'d0 : ovf ? {{sx, {{{e + m}{{1'b1}}}}}}"
-        f" : {{sx, eo[{e - 1}:0], mf}};\n"
+        f"  wire ovf = ef >= {off + 2**e};\n" + _float_pack("sx", e, m)
     )
-    return _module(
-        f"fadd_e{e}m{m}" + ("" if rounding == "nearest_even" else "_tr"),
-        body,
-        (("a", n), ("b", n)),
-        (("y", n),),
-        signed=False,
-        registered=registered,
-    )
+    return _float_module("fadd", e, m, rounding, body, registered)
 
 
 def float_multiplier(
@@ -406,7 +419,6 @@ def float_multiplier(
     """
     _check_float(exponent_bits, mantissa_bits, rounding)
     e, m = exponent_bits, mantissa_bits
-    n = 1 + e + m
     bias = 2 ** (e - 1) - 1
     pw = 2 * m + 2
     xw = e + 2
@@ -423,15 +435,6 @@ def float_multiplier(
         f"  wire [{xw - 1}:0] eo = ef - {bias};\n"
         f"  wire zero = za | zb | (ef <= {bias});\n"
         f"  wire ovf = ef >= {bias + 2**e};\n"
-        "  wire sy = sa ^ sb;\n"
-        f"  assign y = zero ? {n}'d0 : ovf ? {{sy, {{{e + m}{{1'b1}}}}}}"
-        f" : {{sy, eo[{e - 1}:0], mf}};\n"
+        "  wire sy = sa ^ sb;\n" + _float_pack("sy", e, m)
     )
-    return _module(
-        f"fmul_e{e}m{m}" + ("" if rounding == "nearest_even" else "_tr"),
-        body,
-        (("a", n), ("b", n)),
-        (("y", n),),
-        signed=False,
-        registered=registered,
-    )
+    return _float_module("fmul", e, m, rounding, body, registered)
