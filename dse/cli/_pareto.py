@@ -6,7 +6,7 @@ import argparse
 
 from dse.cli._common import format_table, load_trials
 from dse.config import load_study
-from dse.results import trials_table
+from dse.results import front_rows, trials_table
 
 HELP = "print the Pareto front of a study as a table"
 
@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     config = load_study(args.study)
     table = trials_table(load_trials(config), config.objective_names, config.directions)
-    front = table[table["pareto"]] if len(table) else table
+    front = front_rows(table)
     if not len(front):
         print("the front is empty (no complete, feasible trial yet)")
         return 0

@@ -6,7 +6,7 @@ import argparse
 
 from dse.cli._common import format_table, load_trials
 from dse.config import load_study
-from dse.results import trials_table
+from dse.results import front_rows, trials_table
 
 HELP = "show how far a study is: trials complete, failed, remaining, and the current front"
 
@@ -28,7 +28,7 @@ def main(args: argparse.Namespace) -> int:
         f"of a budget of {budget}"
         + (f" ({states['DUPLICATE']} repeated proposals skipped)" if "DUPLICATE" in states else "")
     )
-    front = table[table["pareto"]] if len(table) else table
+    front = front_rows(table)
     print(f"current front: {len(front)} trial(s)")
     if len(front):
         columns = ["number", *config.objective_names]

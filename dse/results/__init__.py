@@ -8,11 +8,11 @@ from dse.results._hypervolume import (
     prefix_hypervolume,
     stored_reference,
 )
-from dse.results._pareto import DUPLICATE_ATTR, ParetoFront
+from dse.results._pareto import DUPLICATE_ATTR, ParetoFront, is_feasible
 from dse.results._plots import ParetoDisplay, ParetoInfo
 from dse.results._provenance import package_versions, provenance
 from dse.results._sensitivity import sensitivity_rows, write_sensitivity
-from dse.results._tables import trials_table
+from dse.results._tables import count_state, front_rows, trials_table
 from dse.results._writers import write_results
 
 __all__ = [
@@ -26,6 +26,9 @@ __all__ = [
     "package_versions",
     "provenance",
     "sensitivity_rows",
+    "count_state",
+    "front_rows",
+    "is_feasible",
     "trials_table",
     "data_reference",
     "prefix_hypervolume",

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import moocore
 import numpy as np
+
+if TYPE_CHECKING:
+    from optuna.trial import FrozenTrial
 
 DUPLICATE_ATTR = "dse:duplicate_of"
 """Trial user attribute of a proposal whose configuration was already scored: that trial's number.
@@ -14,6 +18,11 @@ DUPLICATE_ATTR = "dse:duplicate_of"
 The study loop tells such a trial the stored trial's values without evaluating it, and it does
 not count against the budget; fronts skip it, so each configuration appears once.
 """
+
+
+def is_feasible(trial: FrozenTrial) -> bool:
+    """Optuna's convention: feasible when every constraint value is <= 0."""
+    return all(c <= 0 for c in trial.constraints.values())
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,7 +83,7 @@ class ParetoFront:
             [t.values for t in done],
             directions,
             numbers=[t.number for t in done],
-            feasible=[all(c <= 0 for c in t.constraints.values()) for t in done],
+            feasible=[is_feasible(t) for t in done],
         )
 
     def __len__(self) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
-from dse.results._pareto import DUPLICATE_ATTR, ParetoFront
+from dse.results._pareto import DUPLICATE_ATTR, ParetoFront, is_feasible
 
 BASE_COLUMNS = ("number", "state", "feasible", "pareto", "seed", "fidelity", "config_hash")
 """Columns every table has, even with no trial, so readers never meet a missing column."""
@@ -45,7 +45,7 @@ def trials_table(
         for name, value in metrics.items():
             if name not in objective_names:
                 row[name] = value
-        row["feasible"] = all(v <= 0 for v in t.constraints.values()) if values else None
+        row["feasible"] = is_feasible(t) if values else None
         row["pareto"] = t.number in front
         row["hypervolume"] = t.user_attrs.get("hypervolume")
         row["phase"] = t.user_attrs.get("dse:phase")
@@ -61,3 +61,13 @@ def trials_table(
     if not rows:
         return pd.DataFrame(columns=[*BASE_COLUMNS, *objective_names])
     return pd.DataFrame(rows)
+
+
+def front_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a trials table that are on the Pareto front."""
+    return table[table["pareto"].astype(bool)]
+
+
+def count_state(table: pd.DataFrame, state: str) -> int:
+    """How many trials of a table are in `state` (`COMPLETE`, `FAIL`, `DUPLICATE`...)."""
+    return int((table["state"] == state).sum())

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dse.results._plots import ParetoDisplay, ParetoInfo
+from dse.results._tables import front_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,7 +41,7 @@ def write_results(
         "study": folder / "study.json",
     }
     _atomic_write(paths["trials"], table.to_csv(index=False))
-    front = table[table["pareto"]] if len(table) else table
+    front = front_rows(table)
     _atomic_write(paths["pareto"], front.to_csv(index=False))
     _atomic_write(paths["study"], json.dumps(study_record, indent=2, sort_keys=True) + "\n")
     display = ParetoDisplay(ParetoInfo.from_table(table, objective_names, directions)).plot()

@@ -18,6 +18,7 @@ from dse.results import (
     HYPERVOLUME_ATTR,
     REFERENCE_ATTR,
     ParetoFront,
+    is_feasible,
     stored_reference,
 )
 from dse.study._problem import Problem
@@ -106,7 +107,7 @@ def optimize(
             study.enqueue_trial(params, user_attrs={WARM_START_ATTR: True})
     done = [t for t in trials if t.state == TrialState.COMPLETE and not is_duplicate(t)]
     values = [list(t.values) for t in done]
-    feasible = [all(c <= 0 for c in t.constraints.values()) for t in done]
+    feasible = [is_feasible(t) for t in done]
     scored = _ScoredConfigurations()
     front = ParetoFront.from_points(values, directions, feasible=feasible)
     state = LoopState(

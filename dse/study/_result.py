@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from dse.results import ParetoFront
+from dse.results import ParetoFront, count_state, front_rows
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,17 +39,17 @@ class StudyResult:
 
     @property
     def complete(self) -> int:
-        return int((self.table["state"] == "COMPLETE").sum()) if len(self.table) else 0
+        return count_state(self.table, "COMPLETE")
 
     @property
     def failed(self) -> int:
-        return int((self.table["state"] == "FAIL").sum()) if len(self.table) else 0
+        return count_state(self.table, "FAIL")
 
     def front_table(self) -> pd.DataFrame:
         """The front's rows, sorted by the first objective."""
         if not len(self.table):
             return self.table
-        front = self.table[self.table["pareto"]]
+        front = front_rows(self.table)
         return front.sort_values(
             self.objective_names[0], ascending=self.directions[0] == "minimize"
         )

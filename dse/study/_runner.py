@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 from dse._errors import StudyFileError
 from dse.config import StudyConfig
 from dse.optimizers import OptimizerSettingsError, get_optimizer
-from dse.results import ParetoFront, provenance, stored_reference, trials_table, write_results
+from dse.results import (
+    ParetoFront,
+    count_state,
+    provenance,
+    stored_reference,
+    trials_table,
+    write_results,
+)
 from dse.study._evaluator import replay_calibration
 from dse.study._optimize import LoopState, count_complete, derive_seed, optimize
 from dse.study._rescore import rescore_front, write_fidelity_report
@@ -108,8 +115,8 @@ def collect_result(
             "size": setup.problem.space.size(),
         },
         "summary": {
-            "complete": int((table["state"] == "COMPLETE").sum()) if len(table) else 0,
-            "failed": int((table["state"] == "FAIL").sum()) if len(table) else 0,
+            "complete": count_state(table, "COMPLETE"),
+            "failed": count_state(table, "FAIL"),
             "front_size": len(front),
             "hypervolume_reference": reference,
             "hypervolume": front.hypervolume(reference) if reference else None,
