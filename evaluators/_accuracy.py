@@ -8,6 +8,7 @@ import torch
 
 from evaluators._apply import WeightCache, apply
 from evaluators._base import Evaluator, Score
+from evaluators._datasets import DataSplit
 
 if TYPE_CHECKING:
     from evaluators._configuration import Configuration
@@ -38,10 +39,8 @@ class AccuracyEvaluator(Evaluator):
         self.max_samples = max_samples
         self._cache = WeightCache()
 
-    def _data(self) -> tuple[torch.Tensor, torch.Tensor]:
-        data = self.workload.data.split(self.split)
-        n = len(data) if self.max_samples is None else min(self.max_samples, len(data))
-        return data.x[:n], data.y[:n]
+    def _data(self) -> DataSplit:
+        return self.workload.data.split(self.split).head(self.max_samples)
 
     def score(self, configuration: Configuration) -> Score:
         model = apply(self.workload.model, configuration, self._cache)
@@ -51,12 +50,15 @@ class AccuracyEvaluator(Evaluator):
         """The float model's accuracy on the same samples."""
         return self._accuracy(self.workload.model)
 
-    @torch.inference_mode()
     def _accuracy(self, model: torch.nn.Module) -> Score:
-        x, y = self._data()
-        correct = 0
-        for start in range(0, len(y), self.batch_size):
-            logits = model(x[start : start + self.batch_size])
-            correct += int((logits.argmax(dim=1) == y[start : start + self.batch_size]).sum())
-        fidelity = f"exact:{self.split}" + ("" if self.max_samples is None else f":{len(y)}")
-        return Score(accuracy=correct / len(y), fidelity=fidelity, samples=len(y))
+        data = self._data()
+        correct = int((predict(model, data.x, self.batch_size).argmax(dim=1) == data.y).sum())
+        n = len(data)
+        fidelity = f"exact:{self.split}" + ("" if self.max_samples is None else f":{n}")
+        return Score(accuracy=correct / n, fidelity=fidelity, samples=n)
+
+
+@torch.inference_mode()
+def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """The model's outputs on `x`, computed `batch_size` samples at a time."""
+    return torch.cat([model(x[s : s + batch_size]) for s in range(0, len(x), batch_size)])

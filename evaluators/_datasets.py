@@ -24,6 +24,10 @@ class DataSplit:
     def __len__(self) -> int:
         return int(self.y.shape[0])
 
+    def head(self, n: int | None) -> DataSplit:
+        """The first `n` samples (all of them for `None`): a data-subset fidelity level."""
+        return self if n is None or n >= len(self) else DataSplit(self.x[:n], self.y[:n])
+
 
 @dataclass(frozen=True, eq=False)
 class Dataset:

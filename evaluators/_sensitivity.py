@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
+from evaluators._accuracy import predict
 from evaluators._apply import WeightCache, apply
 from evaluators._configuration import Configuration, LayerConfig
+from evaluators._datasets import DataSplit
 from evaluators._errors import ProxyError
 from evaluators._proxy import Proxy, register_proxy
 
@@ -105,22 +107,17 @@ class SensitivityProfile:
         self._cache = WeightCache()
         self.measured_ = 0
 
-    def _data(self) -> tuple[torch.Tensor, torch.Tensor]:
-        data = self.workload.data.split(self.split)
-        n = len(data) if self.max_samples is None else min(self.max_samples, len(data))
-        return data.x[:n], data.y[:n]
+    def _data(self) -> DataSplit:
+        return self.workload.data.split(self.split).head(self.max_samples)
 
-    @torch.inference_mode()
     def _logits(self, model: torch.nn.Module) -> torch.Tensor:
-        x, _ = self._data()
-        chunks = [model(x[s : s + self.batch_size]) for s in range(0, len(x), self.batch_size)]
-        return torch.cat(chunks).double()
+        return predict(model, self._data().x, self.batch_size).double()
 
     def _float(self) -> tuple[torch.Tensor, float]:
         """Log-probabilities and accuracy of the float model, computed once."""
         if self._reference is None:
             logits = self._logits(self.workload.model)
-            _, y = self._data()
+            y = self._data().y
             accuracy = float((logits.argmax(dim=1) == y).double().mean())
             self._reference = (torch.log_softmax(logits, dim=1), accuracy)
         return self._reference
@@ -131,9 +128,9 @@ class SensitivityProfile:
         for name, tensor in sorted(self.workload.model.state_dict().items()):
             digest.update(name.encode())
             digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-        x, y = self._data()
-        digest.update(f"{self.split}:{len(y)}".encode())
-        digest.update(x.contiguous().numpy().tobytes())
+        data = self._data()
+        digest.update(f"{self.split}:{len(data)}".encode())
+        digest.update(data.x.contiguous().numpy().tobytes())
         return digest.hexdigest()[:16]
 
     def measure(self, layer: str, config: LayerConfig) -> LayerSensitivity:
@@ -145,8 +142,7 @@ class SensitivityProfile:
         reference, accuracy = self._float()
         model = apply(self.workload.model, Configuration.of({layer: config}), self._cache)
         logits = self._logits(model)
-        _, y = self._data()
-        approx = float((logits.argmax(dim=1) == y).double().mean())
+        approx = float((logits.argmax(dim=1) == self._data().y).double().mean())
         log_q = torch.log_softmax(logits, dim=1)
         kl = float(torch.sum(reference.exp() * (reference - log_q), dim=1).mean())
         hit = LayerSensitivity(layer, config, approx, accuracy - approx, max(kl, 0.0))
