@@ -19,8 +19,11 @@ Objectives (all minimized), each a sum of per-layer lookups precomputed once:
 
 Each run drives a registered sampler through `dse.study.optimize` (warm start on, in-memory
 storage, the reference point stored as a study attribute as studies do), with the optimizer
-section's defaults for its budget. Proposals that decode to a configuration already scored are
-told its values without an evaluation and do not count (`dse.study.optimize`), so the curves
+section's defaults for its budget. As in a study, the sampler factory gets the problem's
+`exact_values`: weight_bits and lut are computed (the hardware model's objectives), noise_db
+stands for accuracy and must be scored; the `cost_aware` Bayesian backend uses that split.
+Proposals that decode to a configuration already scored are told its values without an
+evaluation and do not count (`dse.study.optimize`), so the curves
 are per evaluation. Where no setting depends on the budget (random, tpe, bayesian) one run of
 the largest budget gives every budget as a prefix; `population_size: auto` makes nsga2/nsga3
 depend on it, so they run once per budget; hybrid, whose GP phase does not depend on it, runs
@@ -49,6 +52,7 @@ import numpy as np
 import optuna
 import torch
 import yaml
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
@@ -193,6 +197,17 @@ class LookupProblem:
         self.seconds += time.perf_counter() - start
         return evaluation
 
+    def exact_values(self, configuration: Configuration) -> tuple[tuple[float | None, ...], bool]:
+        """The hardware objectives from the tables; noise_db, the accuracy proxy, is scored."""
+        rows = []
+        for layer in LAYERS:
+            fmt = configuration[layer].weights
+            value = fmt.word_length if fmt.kind == "fixed" else fmt.clusters
+            index = self.bench.formats[layer].index((fmt.kind, value))
+            rows.append(self.bench.table[layer][index])
+        total = np.sum(rows, axis=0)
+        return (None, *(float(v) for v in total[1:])), True
+
 
 _BENCHES: dict[int, Bench] = {}
 
@@ -213,6 +228,7 @@ def run_one(label: str, m: int, seed: int, budget: int) -> dict[str, Any]:
     `label` is an optimizer kind, optionally with overrides of its defaults (`parse_kind`).
     """
     torch.set_num_threads(1)
+    threadpool_limits(1)  # one BLAS thread per process: `--jobs` processes share the cores
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.simplefilter("ignore")
     if m not in _BENCHES:
@@ -222,13 +238,13 @@ def run_one(label: str, m: int, seed: int, budget: int) -> dict[str, Any]:
     settings = TypeAdapter(OptimizerSection).validate_python(
         {"kind": kind, "budget": budget, **overrides}
     )
+    problem = LookupProblem(bench)
     try:
-        sampler = get_optimizer(kind)(settings, bench.space, seed)
+        sampler = get_optimizer(kind)(settings, bench.space, seed, problem)
     except OptimizerSettingsError as exc:
         return {"kind": label, "m": m, "seed": seed, "refused": str(exc)}
     study = optuna.create_study(directions=["minimize"] * m, sampler=sampler)
     study.set_user_attr(REFERENCE_ATTR, bench.reference.tolist())
-    problem = LookupProblem(bench)
     curve: list[float] = []
     stamps: list[tuple[float, float]] = []  # after each evaluation: clock, scoring time so far
     start = time.perf_counter()
@@ -324,6 +340,7 @@ def tables(results: list[dict[str, Any]], benches_info: dict[int, dict[str, Any]
                 if r["seed"] not in per_seed or job_budget(r) > job_budget(per_seed[r["seed"]]):
                     per_seed[r["seed"]] = r
             runs = list(per_seed.values())
+            seeds = len(runs)
             longest = max(job_budget(r) for r in runs)
             reach = [
                 statistics.median([_reach(r["curve"], lv) for r in runs]) for lv in (0.95, 0.99)
@@ -332,7 +349,7 @@ def tables(results: list[dict[str, Any]], benches_info: dict[int, dict[str, Any]
             runs = [r for r in runs if job_budget(r) == longest]
             dup = statistics.median([r.get("duplicates", 0) for r in runs])
             out.append(
-                f"| {kind} | {len(runs)} | " + " | ".join(cells) + f" | {fmt[0]} | {fmt[1]} | "
+                f"| {kind} | {seeds} | " + " | ".join(cells) + f" | {fmt[0]} | {fmt[1]} | "
                 f"{dup:.0f} / {longest} |"
             )
     return "\n".join(out)

@@ -15,16 +15,10 @@ from dataclasses import replace
 from typing import Any
 
 from evaluators import FixedPoint, LayerConfig, WeightSharing
-from search_spaces._space import SearchSpace, SpaceError
+from search_spaces._space import KIND_FIELDS, SearchSpace, SpaceError
 from search_spaces._variable import Variable
 
 __all__ = ["layer_options", "prune_space"]
-
-_FIELDS = {
-    "fixed": ("bits",),
-    "float": ("exponent_bits", "mantissa_bits"),
-    "shared": ("clusters", "granularity"),
-}
 
 
 def _domain(space: SearchSpace, name: str) -> tuple[Any, ...]:
@@ -43,7 +37,7 @@ def _combinations(space: SearchSpace, prefix: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for kind in _domain(space, f"{prefix}.kind"):
         partial: list[dict[str, Any]] = [{f"{prefix}.kind": kind}]
-        for field in _FIELDS[kind]:
+        for field in KIND_FIELDS[kind]:
             values = _domain(space, f"{prefix}.{field}")
             partial = [{**p, f"{prefix}.{field}": v} for p in partial for v in values]
         accumulator = _domain(space, f"{prefix}.accumulator_bits")

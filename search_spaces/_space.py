@@ -21,6 +21,14 @@ if TYPE_CHECKING:
     from torch import nn
 
 
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    "fixed": ("bits",),
+    "float": ("exponent_bits", "mantissa_bits"),
+    "shared": ("clusters", "granularity"),
+}
+"""The fields each representation kind reads; a tensor's other kinds' fields are inactive."""
+
+
 class SpaceError(ValueError):
     """A search space cannot be built, or a point does not belong to it."""
 
@@ -178,6 +186,22 @@ class SearchSpace:
         kept = tuple(v for v in self.variables if v.name not in fixed)
         return replace(self, variables=kept, constants=self.constants + tuple(fixed.items()))
 
+    def canonical(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The same point with every inactive variable at its first value.
+
+        A variable is inactive when its tensor's kind does not read it (the `clusters` of a
+        fixed-point layer): points differing only there decode to one configuration, and
+        their canonical forms are equal. Models that learn from points see them as one.
+        """
+        values = {**dict(self.constants), **params}
+        out = dict(params)
+        for var in self.variables:
+            prefix, _, field = var.name.rpartition(".")
+            kind = values.get(f"{prefix}.kind")
+            if kind is not None and field in _INACTIVE_UNLESS and field not in KIND_FIELDS[kind]:
+                out[var.name] = var.values()[0]
+        return out
+
     def decode(self, params: Mapping[str, Any]) -> Configuration:
         """The configuration a point of the space stands for.
 
@@ -198,6 +222,9 @@ class SearchSpace:
         return Configuration.of(
             {d.name: _decode_layer(d, values, network_max_abs) for d in self.layers}
         )
+
+
+_INACTIVE_UNLESS = frozenset(f for fields in KIND_FIELDS.values() for f in fields)
 
 
 def _layer_variables(domain: LayerDomain) -> list[Variable]:

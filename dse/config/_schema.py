@@ -330,16 +330,22 @@ class NsgaIIIOptimizer(_GeneticSettings):
     dividing_parameter: Annotated[int, Field(ge=1, le=100)] = 3
 
 
-class BayesianOptimizer(_OptimizerBase):
-    """Multi-objective Gaussian-process optimization (log-EHVI acquisition).
+GpBackend = Literal["cost_aware", "optuna", "botorch"]
+"""Which Gaussian-process optimizer proposes.
 
-    `backend: botorch` uses BoTorch's qLogNEHVI through optuna-integration when both are
-    installed; `optuna` (the default) needs nothing beyond Optuna and torch.
-    """
+`cost_aware` (dse's own) models only the objectives that must be scored (accuracy) and
+computes the hardware ones exactly for every candidate configuration; `optuna` is Optuna's
+GPSampler, a GP per objective over the parameter vector; `botorch` is BoTorch's qLogNEHVI
+through optuna-integration, when both are installed.
+"""
+
+
+class BayesianOptimizer(_OptimizerBase):
+    """Multi-objective Gaussian-process optimization by expected hypervolume improvement."""
 
     kind: Literal["bayesian"]
     n_startup_trials: Annotated[int, Field(ge=1)] = 10
-    backend: Literal["optuna", "botorch"] = "optuna"
+    backend: GpBackend = "cost_aware"
 
 
 class TpeOptimizer(_OptimizerBase):
@@ -372,6 +378,7 @@ class HybridOptimizer(_OptimizerBase):
 
     kind: Literal["hybrid"]
     n_startup_trials: Annotated[int, Field(ge=1)] = 10
+    backend: GpBackend = "cost_aware"
     window: Annotated[int, Field(ge=1)] = 20
     min_improvement: Annotated[float, Field(ge=0, le=1)] = 0.0
     switch_after: Annotated[int, Field(ge=1)] = 150

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.samplers import BaseSampler, GPSampler, RandomSampler
 
+from dse.optimizers._cost_aware import CostAwareSampler
 from dse.optimizers._registry import OptimizerSettingsError, register_optimizer
 
 if TYPE_CHECKING:
+    from dse.optimizers._registry import ExactObjectives
     from search_spaces import SearchSpace
 
 
@@ -35,15 +37,30 @@ def gp_sampler(n_startup_trials: int, seed: int) -> GPSampler:
 
 
 @register_optimizer("bayesian")
-def make_sampler(settings: Any, space: SearchSpace, seed: int) -> BaseSampler:
+def make_sampler(
+    settings: Any, space: SearchSpace, seed: int, exact: ExactObjectives | None = None
+) -> BaseSampler:
     """Gaussian-process optimization: few scorings, a cost per proposal that grows with trials.
 
     Raises:
         OptimizerSettingsError: `backend: botorch` without botorch and optuna-integration.
     """
-    if settings.backend == "botorch":
-        return _botorch_sampler(settings.n_startup_trials, seed)
-    return gp_sampler(settings.n_startup_trials, seed)
+    return bayesian_sampler(settings.backend, space, seed, exact, settings.n_startup_trials)
+
+
+def bayesian_sampler(
+    backend: str,
+    space: SearchSpace,
+    seed: int,
+    exact: ExactObjectives | None,
+    n_startup_trials: int,
+) -> BaseSampler:
+    """The GP sampler of a `backend` (see the `bayesian` optimizer's settings)."""
+    if backend == "cost_aware":
+        return CostAwareSampler(space, exact, n_startup_trials=n_startup_trials, seed=seed)
+    if backend == "botorch":
+        return _botorch_sampler(n_startup_trials, seed)
+    return gp_sampler(n_startup_trials, seed)
 
 
 def _botorch_sampler(n_startup_trials: int, seed: int) -> BaseSampler:
@@ -54,6 +71,6 @@ def _botorch_sampler(n_startup_trials: int, seed: int) -> BaseSampler:
         raise OptimizerSettingsError(
             "backend",
             "'botorch' needs the packages botorch and optuna-integration; "
-            "install them or use backend: optuna",
+            "install them or use backend: cost_aware or optuna",
         ) from None
     return BoTorchSampler(n_startup_trials=n_startup_trials, seed=seed)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
     from optuna.trial import FrozenTrial, TrialState
 
+    from dse.optimizers._registry import ExactObjectives
     from search_spaces import SearchSpace
 
 logger = logging.getLogger(__name__)
@@ -114,7 +115,9 @@ class ExhaustiveSampler(BaseSampler):
 
 
 @register_optimizer("grid")
-def make_sampler(settings: Any, space: SearchSpace, seed: int) -> ExhaustiveSampler:
+def make_sampler(
+    settings: Any, space: SearchSpace, seed: int, exact: ExactObjectives | None = None
+) -> ExhaustiveSampler:
     """Every point of the space, for spaces small enough to enumerate.
 
     Raises:

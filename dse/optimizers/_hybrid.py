@@ -17,7 +17,7 @@ import optuna
 from optuna.samplers import BaseSampler, NSGAIISampler
 from optuna.trial import TrialState
 
-from dse.optimizers._bayesian import gp_sampler
+from dse.optimizers._bayesian import bayesian_sampler
 from dse.optimizers._registry import population_size, register_optimizer
 from dse.results import DUPLICATE_ATTR, data_reference, prefix_hypervolume, stored_reference
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
     from optuna.trial import FrozenTrial
 
+    from dse.optimizers._registry import ExactObjectives
     from search_spaces import SearchSpace
 
 PHASE_ATTR = "dse:phase"
@@ -179,8 +180,10 @@ class HybridSampler(BaseSampler):
 
 
 @register_optimizer("hybrid")
-def make_sampler(settings: Any, space: SearchSpace, seed: int) -> HybridSampler:
-    """GP with log-EHVI until its hypervolume stalls, then NSGA-II from its elite."""
+def make_sampler(
+    settings: Any, space: SearchSpace, seed: int, exact: ExactObjectives | None = None
+) -> HybridSampler:
+    """A GP sampler (`backend`) until its hypervolume stalls, then NSGA-II from its elite."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         genetic = SeededNSGAIISampler(
@@ -190,7 +193,7 @@ def make_sampler(settings: Any, space: SearchSpace, seed: int) -> HybridSampler:
             seed=seed,
         )
     return HybridSampler(
-        gp_sampler(settings.n_startup_trials, seed),
+        bayesian_sampler(settings.backend, space, seed, exact, settings.n_startup_trials),
         genetic,
         n_startup_trials=settings.n_startup_trials,
         window=settings.window,

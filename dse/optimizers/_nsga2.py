@@ -9,11 +9,14 @@ from optuna.samplers import NSGAIISampler
 from dse.optimizers._registry import population_size, register_optimizer
 
 if TYPE_CHECKING:
+    from dse.optimizers._registry import ExactObjectives
     from search_spaces import SearchSpace
 
 
 @register_optimizer("nsga2")
-def make_sampler(settings: Any, space: SearchSpace, seed: int) -> NSGAIISampler:
+def make_sampler(
+    settings: Any, space: SearchSpace, seed: int, exact: ExactObjectives | None = None
+) -> NSGAIISampler:
     """NSGA-II with the section's population and variation rates.
 
     Optuna's sampler rather than pymoo's algorithm: it keeps its generations in the study's

@@ -11,11 +11,14 @@ from optuna.samplers import NSGAIIISampler
 from dse.optimizers._registry import population_size, register_optimizer
 
 if TYPE_CHECKING:
+    from dse.optimizers._registry import ExactObjectives
     from search_spaces import SearchSpace
 
 
 @register_optimizer("nsga3")
-def make_sampler(settings: Any, space: SearchSpace, seed: int) -> NSGAIIISampler:
+def make_sampler(
+    settings: Any, space: SearchSpace, seed: int, exact: ExactObjectives | None = None
+) -> NSGAIIISampler:
     """NSGA-III with the section's population, variation rates and reference directions.
 
     Survival by niches around Das-Dennis reference directions (`dividing_parameter`

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dse._errors import DseError
 
 if TYPE_CHECKING:
     from optuna.samplers import BaseSampler
 
+    from evaluators import Configuration
     from search_spaces import SearchSpace
 
-SamplerFactory = Callable[[Any, "SearchSpace", int], "BaseSampler"]
-"""`make_sampler(settings, space, seed) -> BaseSampler`; settings is the optimizer section."""
+
+class ExactObjectives(Protocol):
+    """The objectives of a study that are computed, not scored (the hardware model's)."""
+
+    def exact_values(self, configuration: Configuration) -> tuple[tuple[float | None, ...], bool]:
+        """Each objective's value, `None` where it must be scored (accuracy), and whether the
+        constraints on computed metrics hold."""
+        ...
+
+
+SamplerFactory = Callable[[Any, "SearchSpace", int, "ExactObjectives | None"], "BaseSampler"]
+"""`make_sampler(settings, space, seed, exact) -> BaseSampler`; settings is the optimizer
+section, `exact` computes the objectives that need no scoring (None: model them all)."""
 
 _REGISTRY: dict[str, SamplerFactory] = {}
 

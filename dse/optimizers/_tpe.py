@@ -9,11 +9,14 @@ from optuna.samplers import TPESampler
 from dse.optimizers._registry import register_optimizer
 
 if TYPE_CHECKING:
+    from dse.optimizers._registry import ExactObjectives
     from search_spaces import SearchSpace
 
 
 @register_optimizer("tpe")
-def make_sampler(settings: Any, space: SearchSpace, seed: int) -> TPESampler:
+def make_sampler(
+    settings: Any, space: SearchSpace, seed: int, exact: ExactObjectives | None = None
+) -> TPESampler:
     """MOTPE: density models of the good and bad trials, split by non-domination rank.
 
     `multivariate` models the variables jointly, which matters here: a layer's bits only

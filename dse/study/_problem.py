@@ -76,6 +76,21 @@ class Problem:
         configuration = self.space.decode(params)
         return self.evaluate_configuration(configuration)
 
+    def exact_values(self, configuration: Configuration) -> tuple[tuple[float | None, ...], bool]:
+        """The objectives the cost model computes without scoring (`None` for the others), and
+        whether the constraints on its metrics hold: what a cost-aware sampler reads."""
+        metrics = self.cost_model.cost(configuration).values
+        values = tuple(
+            float(metrics[o.name]) if o.name in metrics else None for o in self.objectives
+        )
+        feasible = all(
+            (c.max is None or metrics[c.name] <= c.max)
+            and (c.min is None or metrics[c.name] >= c.min)
+            for c in self.constraints
+            if c.name in metrics
+        )
+        return values, feasible
+
     def evaluate_configuration(self, configuration: Configuration) -> Evaluation:
         score = self.evaluator.score(configuration)
         metrics: dict[str, float] = {

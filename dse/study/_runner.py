@@ -65,7 +65,8 @@ def run_study(
     already = count_complete(study)
     seed = derive_seed(config.study.seed, len(study.trials))
     try:
-        sampler = get_optimizer(config.optimizer.kind)(config.optimizer, setup.problem.space, seed)
+        make_sampler = get_optimizer(config.optimizer.kind)
+        sampler = make_sampler(config.optimizer, setup.problem.space, seed, setup.problem)
         study.sampler = WorkerTaggingSampler(sampler)
     except OptimizerSettingsError as exc:
         raise StudyFileError(str(path), f"optimizer.{exc.field}", exc.reason) from None

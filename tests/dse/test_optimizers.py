@@ -59,7 +59,7 @@ def _run(setup: StudySetup, study: optuna.Study, kind: str, budget: int, **extra
         {"kind": kind, "budget": budget, **SETTINGS[kind], **extra}
     )
     seed = derive_seed(0, len(study.trials))
-    study.sampler = get_optimizer(kind)(settings, setup.problem.space, seed)
+    study.sampler = get_optimizer(kind)(settings, setup.problem.space, seed, setup.problem)
     optimize(study, setup.problem, budget, warm_start=settings.warm_start)
 
 

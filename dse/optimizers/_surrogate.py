@@ -1,0 +1,141 @@
+"""Gaussian-process models of the objectives a study scores (accuracy), for a Bayesian sampler.
+
+scikit-learn's GP regressor with a Matérn-5/2 kernel, one length scale per input, and a noise
+floor near zero (scores are deterministic). Each objective is modeled on the scale that
+predicts it best: its raw values, or the normal scores of their ranks.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy.stats import norm
+
+if TYPE_CHECKING:
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+
+class Surrogate:
+    """One GP per scored objective, refitted as the trials grow: the state between proposals."""
+
+    def __init__(self) -> None:
+        self._kernels: dict[tuple[int, str], Any] = {}
+        self._fitted_at: dict[int, int] = {}
+        self._scale: dict[int, str] = {}
+
+    def fit(
+        self, objective: int, x: np.ndarray, values: np.ndarray, rng: np.random.Generator
+    ) -> tuple[GaussianProcessRegressor, Warp]:
+        """A GP of one objective, on raw values or on rank scores, whichever predicts better.
+
+        Kernel hyperparameters are fitted by maximum likelihood, from the previous fit's, when
+        the data has grown by a tenth (at least 5 points) since; in between, the GP conditions
+        on the new points with the kernel it has (fitting dominates a proposal's cost
+        otherwise). At each fit both scales are fitted and the one whose leave-one-out
+        predictions rank the trials best is kept: accuracy with a cliff needs the rank scores,
+        a smooth proxy loses by them.
+        """
+        warps: dict[str, Warp] = {"raw": Warp(values), "rank": RankWarp(values)}
+        fitted_at = self._fitted_at.get(objective)
+        if fitted_at is not None and len(x) < fitted_at + max(5, fitted_at // 10):
+            scale = self._scale[objective]
+            return self._gp(objective, scale, x, warps[scale].z, rng, refit=False), warps[scale]
+        fits = {
+            name: self._gp(objective, name, x, w.z, rng, refit=True) for name, w in warps.items()
+        }
+        scores = {name: _loo_rank_correlation(fits[name], w.z) for name, w in warps.items()}
+        scale = max(scores, key=lambda name: scores[name])
+        self._fitted_at[objective], self._scale[objective] = len(x), scale
+        return fits[scale], warps[scale]
+
+    def _gp(
+        self,
+        objective: int,
+        scale: str,
+        x: np.ndarray,
+        y: np.ndarray,
+        rng: np.random.Generator,
+        *,
+        refit: bool,
+    ) -> GaussianProcessRegressor:
+        """A Matérn-5/2 GP with one length scale per input, warm-started from the last fit."""
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+        kernel = self._kernels.get((objective, scale))
+        if kernel is None:
+            kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
+                np.ones(x.shape[1]), (1e-2, 1e2), nu=2.5
+            ) + WhiteKernel(1e-6, (1e-9, 1e-3))
+        gp = GaussianProcessRegressor(
+            kernel,
+            normalize_y=True,
+            optimizer="fmin_l_bfgs_b" if refit else None,
+            n_restarts_optimizer=1,
+            random_state=int(rng.integers(2**31)),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            gp.fit(x, y)
+        if refit:
+            self._kernels[(objective, scale)] = gp.kernel_
+        return gp
+
+
+class Warp:
+    """The scale a GP models an objective on: here its raw values."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.z = np.asarray(values, dtype=float)
+
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        return np.asarray(z, dtype=float)
+
+
+class RankWarp(Warp):
+    """Observed values as normal scores of their ranks, and back (a Gaussian copula).
+
+    Accuracy falls off a cliff (a layer below some width collapses the network to chance):
+    a GP fitted to raw values spends its length scales on the cliff and predicts nothing
+    elsewhere. On rank scores the cliff is one step among others. Back-mapping interpolates
+    the sorted observations and extrapolates beyond the best one along the slope of the best
+    tenth, so a candidate may still be predicted better than anything seen.
+    """
+
+    def __init__(self, values: np.ndarray) -> None:
+        from scipy.stats import rankdata
+
+        n = len(values)
+        self.z = norm.ppf((rankdata(values) - 0.5) / n)
+        order = np.argsort(self.z, kind="stable")
+        self._z, self._y = self.z[order], np.asarray(values, dtype=float)[order]
+        above = np.flatnonzero(self._z > self._z[0])  # past ties with the best
+        k = max(n // 10, int(above[0])) if above.size else 0
+        dz = self._z[k] - self._z[0]
+        self._slope = (self._y[k] - self._y[0]) / dz if dz > 0 else 0.0
+
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        y = np.interp(z, self._z, self._y)
+        below = z < self._z[0]
+        y[below] = self._y[0] + (z[below] - self._z[0]) * self._slope
+        return y
+
+
+def _loo_rank_correlation(gp: GaussianProcessRegressor, y: np.ndarray) -> float:
+    """Spearman correlation of a fitted GP's leave-one-out predictions with its targets.
+
+    Closed form (Rasmussen & Williams, eq. 5.12): the prediction for point i from all others
+    is y_i - [K^-1 y]_i / [K^-1]_ii, on the GP's normalized scale, which ranks do not see.
+    """
+    from scipy.linalg import cho_solve
+    from scipy.stats import spearmanr
+
+    inverse = cho_solve((gp.L_, True), np.eye(len(gp.L_)))
+    target = gp.y_train_.ravel()
+    loo = target - gp.alpha_.ravel() / np.diag(inverse)
+    if np.ptp(loo) == 0 or np.ptp(y) == 0:
+        return -1.0
+    return float(spearmanr(loo, y).statistic)

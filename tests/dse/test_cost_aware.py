@@ -1,0 +1,238 @@
+"""The cost-aware Bayesian sampler: exact hardware objectives, a GP for accuracy, EHVI.
+
+Real workload, real scoring and the real hardware model (weight bits), in-memory storage.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import moocore
+import numpy as np
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from dse import load_study
+from dse.optimizers._cost_aware import CostAwareSampler, _improvements
+from dse.results import DUPLICATE_ATTR, REFERENCE_ATTR
+from dse.study import StudySetup, build_setup, optimize
+from dse.study._optimize import count_complete
+from tests.conftest import study_dict, write_study
+
+SPACE = {  # 3 layers x (fixed 2-5 bits | shared 2-4 clusters), 12 variables
+    "include": ["conv2", "fc1", "fc2"],
+    "weights": {"kinds": ["fixed", "shared"], "bits": [2, 5], "clusters": [2, 4]},
+}
+
+
+def _setup(tmp: Path, study_output: Path, **extra: object) -> StudySetup:
+    sections = {"search_space": SPACE, "optimizer": {"kind": "random"}, **extra}
+    data = study_dict("cost_aware", study_output, **sections)
+    path = write_study(tmp / "cost_aware.yaml", data)
+    return build_setup(load_study(path), path)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory, study_output: Path) -> StudySetup:
+    return _setup(tmp_path_factory.mktemp("ca"), study_output)
+
+
+def _study(setup: StudySetup, sampler: optuna.samplers.BaseSampler, budget: int) -> optuna.Study:
+    study = optuna.create_study(directions=list(setup.config.directions), sampler=sampler)
+    optimize(study, setup.problem, budget, warm_start=True)
+    return study
+
+
+def test_problem_computes_hardware_objectives_and_leaves_accuracy_to_scoring(
+    setup: StudySetup,
+) -> None:
+    params = {v.name: v.values()[-1] for v in setup.problem.space.variables}
+    configuration = setup.problem.space.decode(params)
+    values, feasible = setup.problem.exact_values(configuration)
+    evaluation = setup.problem.evaluate(params)
+    names = [o.name for o in setup.config.objectives]
+    assert names == ["accuracy", "weight_bits"]
+    assert values[0] is None
+    assert values[1] == evaluation.metrics["weight_bits"]
+    assert feasible
+
+
+def test_model_never_proposes_a_scored_configuration(setup: StudySetup) -> None:
+    sampler = CostAwareSampler(setup.problem.space, setup.problem, n_startup_trials=4, seed=0)
+    study = _study(setup, sampler, 24)
+    assert count_complete(study) == 24
+    modeled = [t for t in study.trials[5:] if t.state == TrialState.COMPLETE]
+    assert modeled and not any(DUPLICATE_ATTR in t.user_attrs for t in modeled)
+
+
+def test_candidates_violating_a_computed_constraint_are_never_proposed(
+    tmp_path: Path, study_output: Path
+) -> None:
+    limit = 60_000
+    setup = _setup(tmp_path, study_output, constraints=[{"name": "weight_bits", "max": limit}])
+    sampler = CostAwareSampler(setup.problem.space, setup.problem, n_startup_trials=4, seed=1)
+    study = _study(setup, sampler, 16)
+    proposed = [t for t in study.trials[5:] if t.state == TrialState.COMPLETE]
+    assert proposed
+    assert all(t.user_attrs["metrics"]["weight_bits"] <= limit for t in proposed)
+
+
+class _NoiseProblem:
+    """Quantization noise (dB, scored) and weight bits (computed) of 3 LeNet layers, each fixed
+    point 2-8 bits or 2-16 shared weights: 22^3 configurations, so the true front is known.
+    The noise is each layer's bit-true quantizer on the trained weights, summed over layers."""
+
+    LAYERS = ("conv2", "fc1", "fc2")
+
+    def __init__(self, setup: StudySetup) -> None:
+        from hardware_models import weight_memory_bits
+
+        self.space = setup.problem.space
+        modules = dict(setup.workload.model.named_modules())
+        shapes = setup.shapes
+        self.noise: dict[tuple[str, object], float] = {}
+        self.bits: dict[tuple[str, object], float] = {}
+        for layer in self.LAYERS:
+            weight = modules[layer].weight.detach()
+            for kind, value in _formats():
+                params = {v.name: v.values()[0] for v in self.space.variables}
+                params[f"{layer}.weights.kind"] = kind
+                params[f"{layer}.weights.{'bits' if kind == 'fixed' else 'clusters'}"] = value
+                configuration = self.space.decode(params)
+                fmt = configuration[layer].weights
+                error = ((fmt.quantize(weight) - weight) ** 2).sum() / (weight**2).sum()
+                self.noise[layer, fmt] = float(error)
+                self.bits[layer, fmt] = float(weight_memory_bits(shapes, configuration)[layer])
+
+    def _lookup(self, configuration: object) -> tuple[float, float]:
+        keys = [(layer, configuration[layer].weights) for layer in self.LAYERS]
+        noise = 10 * np.log10(sum(self.noise[k] for k in keys))
+        return float(noise), sum(self.bits[k] for k in keys)
+
+    def evaluate(self, params: dict) -> object:
+        from dse.study import Evaluation
+
+        configuration = self.space.decode(params)
+        values = self._lookup(configuration)
+        return Evaluation(configuration, values, {}, {}, "proxy:noise")
+
+    def exact_values(self, configuration: object) -> tuple[tuple[float | None, ...], bool]:
+        return (None, self._lookup(configuration)[1]), True
+
+    def true_front(self) -> np.ndarray:
+        tables = []
+        for layer in self.LAYERS:
+            rows = [(v, self.bits[k]) for k, v in self.noise.items() if k[0] == layer]
+            tables.append(np.array(rows))
+        grid = np.array(list(itertools.product(*[range(len(t)) for t in tables])))
+        noise = sum(tables[i][grid[:, i], 0] for i in range(3))
+        bits = sum(tables[i][grid[:, i], 1] for i in range(3))
+        points = np.column_stack([10 * np.log10(noise), bits])
+        return points[moocore.is_nondominated(points)], points.max(axis=0)
+
+
+def _formats() -> list[tuple[str, int]]:
+    return [("fixed", b) for b in range(2, 9)] + [("shared", k) for k in range(2, 17)]
+
+
+def test_reaches_the_known_front_faster_than_random_search(
+    tmp_path: Path, study_output: Path
+) -> None:
+    space = {
+        "include": list(_NoiseProblem.LAYERS),
+        "weights": {"kinds": ["fixed", "shared"], "bits": [2, 8], "clusters": [2, 16]},
+    }
+    setup = _setup(tmp_path, study_output, search_space=space)
+    problem = _NoiseProblem(setup)
+    front, reference = problem.true_front()
+    true_hv = moocore.hypervolume(front, ref=reference)
+    ratios = {}
+    for name, sampler in {
+        "random": optuna.samplers.RandomSampler(seed=0),
+        "cost_aware": CostAwareSampler(problem.space, problem, n_startup_trials=10, seed=0),
+    }.items():
+        study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
+        study.set_user_attr(REFERENCE_ATTR, reference.tolist())
+        optimize(study, problem, 60, warm_start=True)
+        done = [t for t in study.trials if t.state == TrialState.COMPLETE]
+        ratios[name] = max(t.user_attrs["hypervolume"] for t in done) / true_hv
+    assert ratios["cost_aware"] >= 0.95, ratios
+    assert ratios["cost_aware"] > ratios["random"], ratios
+
+
+def test_neighbours_change_one_variable_and_crossovers_whole_layers(setup: StudySetup) -> None:
+    space = setup.problem.space
+    sampler = CostAwareSampler(space, setup.problem, n_startup_trials=1, seed=0)
+    point = space.canonical({v.name: v.values()[0] for v in space.variables})
+    for neighbour in sampler._neighbours(point):  # noqa: SLF001
+        changed = {n for n in point if neighbour[n] != point[n]}
+        layers = {n.rpartition(".")[0] for n in changed}
+        assert len(layers) == 1 and changed
+        if not any(n.endswith(".kind") for n in changed):
+            assert len(changed) == 1
+    other = {v.name: v.values()[-1] for v in space.variables}
+    for _ in range(10):
+        child = sampler._crossover(point, other)  # noqa: SLF001
+        for layer in ("conv2", "fc1", "fc2"):
+            names = [n for n in child if n.startswith(f"{layer}.")]
+            assert all(child[n] == point[n] for n in names) or all(
+                child[n] == other[n] for n in names
+            )
+
+
+def test_canonical_points_of_one_configuration_are_equal(setup: StudySetup) -> None:
+    space = setup.problem.space
+    base = {v.name: v.values()[0] for v in space.variables}
+    fixed = {**base, "fc1.weights.kind": "fixed", "fc1.weights.clusters": 3}
+    same = {**base, "fc1.weights.kind": "fixed", "fc1.weights.clusters": 4}
+    assert space.decode(fixed) == space.decode(same)
+    assert space.canonical(fixed) == space.canonical(same)
+    shared = {**fixed, "fc1.weights.kind": "shared"}
+    assert space.canonical(shared)["fc1.weights.clusters"] == 3  # active: kept
+
+
+def test_hypervolume_improvements_match_recomputing_the_front() -> None:
+    rng = np.random.default_rng(0)
+    front = rng.random((6, 3))
+    front = front[moocore.is_nondominated(front)]
+    reference = np.ones(3) * 1.1
+    points = np.vstack([rng.random((40, 3)), front[:2], [[1.2, 0.0, 0.0]]])
+    base = moocore.hypervolume(front, ref=reference)
+    gains = _improvements(front, points, reference, base)
+    for point, gain in zip(points, gains, strict=True):
+        expected = moocore.hypervolume(np.vstack([front, point]), ref=reference) - base
+        assert gain == pytest.approx(max(expected, 0.0), abs=1e-12)
+    assert gains[-1] == 0 and gains[-2] == 0  # beyond the reference; already on the front
+    assert list(itertools.compress(gains, gains < 0)) == []
+
+
+def test_leave_one_out_correlation_matches_refitting_without_each_point() -> None:
+    from scipy.stats import spearmanr
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+    from dse.optimizers._surrogate import Surrogate, _loo_rank_correlation
+
+    rng = np.random.default_rng(0)
+    x = rng.random((25, 3))
+    y = np.sin(3 * x[:, 0]) + x[:, 1] ** 2
+    gp, _ = Surrogate().fit(0, x, y, rng)
+    loo = []
+    for i in range(len(x)):
+        keep = np.arange(len(x)) != i
+        alone = GaussianProcessRegressor(gp.kernel_, normalize_y=True, optimizer=None)
+        loo.append(alone.fit(x[keep], y[keep]).predict(x[i : i + 1])[0])
+    expected = spearmanr(loo, y).statistic
+    assert _loo_rank_correlation(gp, y) == pytest.approx(expected, abs=0.05)
+    assert expected > 0.8
+
+
+def test_rank_scores_map_back_to_the_observed_values_and_extrapolate() -> None:
+    from dse.optimizers._surrogate import RankWarp
+
+    values = np.array([0.9, 0.1, 0.1, 0.5, 0.95, 0.3])
+    warp = RankWarp(values)
+    assert np.allclose(warp.inverse(warp.z), values)
+    assert np.all(np.diff(warp.inverse(np.linspace(-4, 4, 50))) >= 0)  # monotone
+    assert warp.inverse(np.array([warp.z.min() - 1.0]))[0] < values.min()  # beyond the best
