@@ -1,6 +1,6 @@
 """Search spaces: the variables of a study and their decoding into a Configuration."""
 
-from search_spaces._pruning import layer_options, prune_space
+from search_spaces._pruning import gated_points, layer_options, prune_space
 from search_spaces._space import (
     LayerChoices,
     LayerDomain,
@@ -15,6 +15,7 @@ __all__ = [
     "SearchSpace",
     "SpaceError",
     "Variable",
+    "gated_points",
     "layer_options",
     "prune_space",
 ]

@@ -10,7 +10,7 @@ point keeps the bit widths above the gate. The result is a new, smaller space.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -18,7 +18,7 @@ from evaluators import FixedPoint, LayerConfig, WeightSharing
 from search_spaces._space import KIND_FIELDS, SearchSpace, SpaceError
 from search_spaces._variable import Variable
 
-__all__ = ["layer_options", "prune_space"]
+__all__ = ["gated_points", "layer_options", "prune_space"]
 
 
 def _domain(space: SearchSpace, name: str) -> tuple[Any, ...]:
@@ -139,6 +139,47 @@ def prune_space(
         _set(variables, constants, f"{prefix}.kind", tuple(k for k in kinds if k in keep_kinds))
     kept_vars = tuple(variables[v.name] for v in space.variables if v.name in variables)
     return replace(space, variables=kept_vars, constants=tuple(constants.items()))
+
+
+def gated_points(
+    space: SearchSpace,
+    drops: Mapping[tuple[str, LayerConfig], float],
+    gates: Sequence[float],
+) -> list[dict[str, Any]]:
+    """Per gate, the point where every layer's weights take their cheapest format within it.
+
+    The mixed-precision starting points a sensitivity profile suggests: for each gate (an
+    accuracy drop, e.g. 0.01), every layer takes, among its weight choices measured alone, the
+    one with the fewest bits per weight whose drop is <= the gate (the smaller drop on a tie);
+    a layer with no passing choice takes its smallest-drop one, a layer with no measured choice
+    is left out. Only weight variables are named (the sampler fills the rest); equal points
+    are given once, in gate order.
+
+    Args:
+        space: the space the points belong to.
+        drops: accuracy drop of each (layer, weights-only `LayerConfig`) measured alone.
+        gates: the accuracy drops to build points for.
+    """
+    names = {v.name for v in space.variables}
+    base = {v.name: v.values()[0] for v in space.variables}
+    options: dict[str, list[tuple[int, float, dict[str, Any]]]] = {}
+    for domain in space.layers:
+        layer = domain.name
+        for assignment in _combinations(space, f"{layer}.weights"):
+            fmt = space.decode({**base, **assignment}).get(layer).weights
+            drop = drops.get((layer, LayerConfig(weights=fmt)))
+            if drop is not None:
+                named = {k: v for k, v in assignment.items() if k in names}
+                options.setdefault(layer, []).append((fmt.bits, drop, named))
+    points: list[dict[str, Any]] = []
+    for gate in gates:
+        point: dict[str, Any] = {}
+        for choices in options.values():
+            passing = [c for c in choices if c[1] <= gate] or [min(choices, key=lambda c: c[1])]
+            point.update(min(passing, key=lambda c: (c[0], c[1]))[2])
+        if point and point not in points:
+            points.append(point)
+    return points
 
 
 def _bits_from(space: SearchSpace, prefix: str, passing: list[int]) -> tuple[int, ...]:

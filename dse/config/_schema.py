@@ -277,7 +277,8 @@ class _OptimizerBase(Section):
 
     `warm_start` enqueues the uniform baselines (every layer at 8 bits, then at 16 bits,
     clamped into each layer's range) before the sampler's own proposals, once, when the study
-    is new: they anchor the high-accuracy end of the front that samplers reach last.
+    is new: they anchor the high-accuracy end of the front that samplers reach last. With a
+    stored sensitivity profile (`dse sensitivity`), one point per accuracy-drop gate follows.
     """
 
     budget: Annotated[int, Field(ge=1, le=1_000_000)] = 100

@@ -72,6 +72,7 @@ def optimize(
     max_duplicates: int = MAX_DUPLICATES_IN_A_ROW,
     on_trial: ProgressCallback | None = None,
     warm_start: bool = False,
+    profile: SensitivityCandidates | None = None,
 ) -> LoopState:
     """Run trials until `budget` trials are evaluated in the storage (across all workers).
 
@@ -92,7 +93,7 @@ def optimize(
     The hypervolume reference point is fixed and stored the first time a study is optimized
     (see `reference_point`); each complete trial records the front's hypervolume at its tell
     (`hypervolume` user attribute, as this worker saw the front). With `warm_start`, a new
-    study first scores `warm_start_points(space)`.
+    study first scores `warm_start_points(space, profile)`.
     """
     limit = max_failures if max_failures is not None else max(10, budget)
     distributions = problem.space.to_optuna()
@@ -103,7 +104,7 @@ def optimize(
         study.set_user_attr(REFERENCE_ATTR, list(reference))
     trials = study.get_trials(deepcopy=False)
     if warm_start and not trials:
-        for params in warm_start_points(problem.space):
+        for params in warm_start_points(problem.space, profile):
             study.enqueue_trial(params, user_attrs={WARM_START_ATTR: True})
     done = [t for t in trials if t.state == TrialState.COMPLETE and not is_duplicate(t)]
     values = [list(t.values) for t in done]

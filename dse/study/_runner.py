@@ -22,6 +22,7 @@ from dse.study._evaluator import replay_calibration
 from dse.study._optimize import LoopState, count_complete, derive_seed, optimize
 from dse.study._rescore import rescore_front, write_fidelity_report
 from dse.study._result import StudyResult
+from dse.study._sensitivity import stored_candidates
 from dse.study._setup import StudySetup, build_setup
 from dse.study._storage import make_storage, open_study, recover_stale_trials, storage_url
 from dse.study._worker import WorkerTaggingSampler
@@ -70,6 +71,9 @@ def run_study(
         study.sampler = WorkerTaggingSampler(sampler)
     except OptimizerSettingsError as exc:
         raise StudyFileError(str(path), f"optimizer.{exc.field}", exc.reason) from None
+    profile = None
+    if config.optimizer.warm_start and not study.trials:  # only a new study enqueues
+        profile = stored_candidates(config, setup.workload)
     setup_s = time.perf_counter() - started
     if on_start is not None:
         on_start(LoopState(already, 0, config.optimizer.budget, 0))
@@ -81,6 +85,7 @@ def run_study(
             config.optimizer.budget,
             on_trial=on_trial,
             warm_start=config.optimizer.warm_start,
+            profile=profile,
         )
         rescore_front(study, setup)
     finally:

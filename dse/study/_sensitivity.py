@@ -17,12 +17,17 @@ from typing import TYPE_CHECKING, Any
 from dse.results import write_sensitivity
 from dse.study._profile_store import load_profile, save_profile, sensitivity_dir
 from dse.study._setup import build_setup
-from search_spaces import layer_options, prune_space
+from search_spaces import gated_points, layer_options, prune_space
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from dse.config import StudyConfig
-    from evaluators import LayerSensitivity
+    from evaluators import LayerConfig, LayerSensitivity, Workload
     from search_spaces import SearchSpace
+
+WARM_START_GATES = (0.005, 0.01, 0.02, 0.05)
+"""Accuracy drops a new study's warm start builds sensitivity points for (`GatedCandidates`)."""
 
 
 @dataclass
@@ -93,3 +98,26 @@ def _describe(space: SearchSpace | None) -> dict[str, Any] | None:
         "constants": dict(space.constants),
         "size": space.size(),
     }
+
+
+@dataclass(frozen=True)
+class GatedCandidates:
+    """A measured sensitivity profile as warm-start points: per gate, every layer at its
+    cheapest weight format within that accuracy drop (`search_spaces.gated_points`)."""
+
+    drops: Mapping[tuple[str, LayerConfig], float]
+    gates: tuple[float, ...] = WARM_START_GATES
+
+    def candidates(self, space: SearchSpace) -> list[dict[str, Any]]:
+        return gated_points(space, self.drops, self.gates)
+
+
+def stored_candidates(config: StudyConfig, workload: Workload) -> GatedCandidates | None:
+    """The warm-start candidates of the profile `dse sensitivity` stored for this study, if any
+    (and measured on this model and data)."""
+    if not (sensitivity_dir(config) / "profile.json").exists():
+        return None
+    entries = load_profile(config, workload).entries()
+    if not entries:
+        return None
+    return GatedCandidates({(e.layer, e.config): e.accuracy_drop for e in entries})

@@ -13,9 +13,10 @@ from torch import nn
 
 from dse import load_study, run_study
 from dse.config import WeightSpace
-from dse.study import build_setup
+from dse.study import build_setup, run_sensitivity
+from dse.study._sensitivity import WARM_START_GATES
 from evaluators import AccuracyEvaluator, Configuration, FixedPoint, LayerConfig, WeightSharing
-from search_spaces import LayerChoices, SearchSpace, layer_options, prune_space
+from search_spaces import LayerChoices, SearchSpace, gated_points, layer_options, prune_space
 from tests.conftest import run_cli, study_dict, write_study
 
 PROXY = {
@@ -159,3 +160,44 @@ def test_pruning_keeps_the_best_k_per_index_width_above_the_gate() -> None:
     strict = prune_space(space, drops, gate=0.001)  # nothing passes: the best choice stays
     assert dict(strict.constants)["0.weights.bits"] == 8  # drop .00625, better than k=6
     assert dict(strict.constants)["0.weights.kind"] == "fixed"
+
+
+def test_gated_points_take_the_cheapest_format_within_each_gate() -> None:
+    space = _tiny_space()
+    drops = {}
+    for option in layer_options(space, "0"):
+        fmt = option.weights
+        if isinstance(fmt, FixedPoint):
+            drops["0", option] = 0.4 / 2 ** (fmt.word_length - 2)  # 4 bits: .1, 6 bits: .025
+        else:
+            drops["0", option] = 0.5 / fmt.clusters  # k=4 (2 bits): .125, k=8 (3 bits): .0625
+    points = gated_points(space, drops, gates=(0.0001, 0.07, 0.13, 0.3))
+    assert points == [
+        {"0.weights.kind": "fixed", "0.weights.bits": 8},  # none passes: the smallest drop
+        {"0.weights.kind": "shared", "0.weights.clusters": 8},  # 3 bits: k=8 beats fixed 5
+        {"0.weights.kind": "shared", "0.weights.clusters": 4},  # 2 bits, before fixed 3..
+        {"0.weights.kind": "shared", "0.weights.clusters": 2},
+    ]
+
+
+def test_new_study_warm_starts_from_a_stored_sensitivity_profile(
+    tmp_path: Path, study_output: Path
+) -> None:
+    space = {
+        "include": ["conv2", "fc1"],
+        "weights": {"kinds": ["fixed", "shared"], "bits": [2, 8], "clusters": [2, 16]},
+    }
+    data = study_dict(
+        "warm_profile", study_output, search_space=space, optimizer={"kind": "random", "budget": 8}
+    )
+    path = write_study(tmp_path / "w.yaml", data)
+    config = load_study(path)
+    run = run_sensitivity(config, path)
+    drops = {(e.layer, e.config): e.accuracy_drop for e in run.entries}
+    expected = gated_points(run.space, drops, WARM_START_GATES)
+    assert expected
+    result = run_study(config, path)
+    base = {v.name: v.values()[0] for v in run.space.variables}
+    wanted = [run.space.decode({**base, **point}).digest() for point in expected]
+    first = result.table.sort_values("number").head(2 + len(expected))  # after 8 and 16 bits
+    assert set(wanted) <= set(first["config_hash"])
