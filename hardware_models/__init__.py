@@ -18,14 +18,13 @@ from hardware_models._devices import Device, available_devices, get_device
 from hardware_models._energy import EnergyConstants
 from hardware_models._errors import HardwareModelError, NotFittedError, ReportError
 from hardware_models._memory import MemoryCost, bram18_blocks, memory_cost
-from hardware_models._operators import (
-    ENERGY_PJ_PER_TOGGLE,
+from hardware_models._operator_kinds import (
     FitError,
     Operator,
     OperatorCost,
-    OperatorLibrary,
     OperatorMeasurement,
 )
+from hardware_models._operators import ENERGY_PJ_PER_TOGGLE, OperatorLibrary
 from hardware_models._read import read_report
 from hardware_models._report import (
     RESOURCE_KEYS,

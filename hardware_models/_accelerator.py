@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from evaluators import Configuration, FixedPoint, FloatFormat, LayerConfig, LayerShape
     from hardware_models._calibration import HlsCalibration
     from hardware_models._devices import Device
-    from hardware_models._operators import OperatorCost
+    from hardware_models._operator_kinds import OperatorCost
 
 __all__ = ["AcceleratorModel"]
 

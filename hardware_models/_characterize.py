@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 from hardware_models import _verilog
 from hardware_models._errors import HardwareModelError
-from hardware_models._operators import KINDS, OperatorLibrary, OperatorMeasurement
+from hardware_models._operator_kinds import KINDS, OperatorMeasurement
+from hardware_models._operators import OperatorLibrary
 from hardware_models._yosys import FAMILIES, synthesize
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def synthesis_module(kind: str, widths: Sequence[int], *, registered: bool) -> V
     """Return the Verilog module that characterizes ``kind`` at ``widths``.
 
     Args:
-        kind: An operator kind of :data:`~hardware_models._operators.KINDS` that has a
+        kind: An operator kind of :data:`~hardware_models._operator_kinds.KINDS` that has a
             generator (every kind but the ones read only from reports).
         widths: The kind's width tuple, e.g. ``(8, 8)`` for ``mul_lut``, ``(5, 2)`` for
             ``fadd`` (E, M), ``(16, 8)`` for ``lookup`` (k, B).

@@ -1,16 +1,13 @@
 """Readers for the text reports: HLS ``*_csynth.rpt`` and Vivado ``report_utilization``.
 
-Both are ASCII tables between ``+----+`` borders. Columns are found by their header names, not
-their positions, because Vivado added a ``Prohibited`` column in 2021 and Vitis renamed
-``DSP48E`` to ``DSP``. In a csynth report the same table shape appears under several headings
-(the Instance table exists for latency and for resources), so each table is keyed by the
-headings above it: ``== Section``, ``+ Group:`` at column 0 and ``* Table:``.
+The tables are tokenized by :mod:`hardware_models._text_tables`; this module knows which
+tables and rows each report must have and what their cells mean, and assembles the
+:class:`~hardware_models._report.HlsReport`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hardware_models._errors import ReportError
@@ -29,6 +26,14 @@ from hardware_models._report import (
     parse_optional_int,
     resource_key,
 )
+from hardware_models._text_tables import (
+    _BORDER,
+    _cell_count,
+    _keyed_tables,
+    _read_table,
+    _row_resources,
+    _Table,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,37 +42,11 @@ __all__ = ["is_csynth_rpt", "is_utilization_rpt", "read_csynth_rpt", "read_utili
 
 _HLS_TITLE = re.compile(r"^== (Vivado|Vitis) HLS Report for '(.+)'\s*$", re.MULTILINE)
 _HEADER_FIELD = re.compile(r"^\* ([A-Za-z ]+?):\s*(.*?)\s*$")
-_SECTION = re.compile(r"^== (.+?)\s*$")
-_GROUP = re.compile(r"^\+ (.+?):\s*$")
-_TABLE_NAME = re.compile(r"^\s*\* (.+?):\s*$")
-_BORDER = re.compile(r"^\+[-+]+\+$")
 _VERSION = re.compile(r"(\d{4}\.\d+)")
 _UTIL_FIELD = re.compile(r"^\|\s*(Tool Version|Design|Device|Design State)\s*:\s*(.*?)\s*$")
 
 # (latency, interval) of one instance, from the latency Instance table.
 _InstanceTiming = tuple[CycleRange, CycleRange]
-
-
-@dataclass(frozen=True)
-class _Table:
-    """One ASCII table: header rows, then body blocks separated by borders."""
-
-    header: tuple[tuple[str, ...], ...]
-    blocks: tuple[tuple[tuple[str, ...], ...], ...]
-
-    def columns(self) -> dict[str, int]:
-        """Map each header name of the last header row (upper case) to its column."""
-        if not self.header:
-            return {}
-        return {name.upper(): index for index, name in enumerate(self.header[-1]) if name}
-
-    def rows(self) -> tuple[tuple[str, ...], ...]:
-        """Body rows of the first block (the data rows, without ``Total``)."""
-        return self.blocks[0] if self.blocks else ()
-
-    def all_rows(self) -> tuple[tuple[str, ...], ...]:
-        """Every body row of every block."""
-        return tuple(row for block in self.blocks for row in block)
 
 
 def is_csynth_rpt(text: str) -> bool:
@@ -227,19 +206,6 @@ def _utilization_summary(summary: _Table) -> tuple[dict[str, int], dict[str, int
     return resources, available
 
 
-def _row_resources(row: tuple[str, ...], columns: dict[str, int], where: str) -> dict[str, int]:
-    counts = empty_resources()
-    for key, index in columns.items():
-        if index < len(row):
-            counts[key] = _count(row[index], f"{where} {key}")
-    return counts
-
-
-def _count(cell: str, where: str) -> int:
-    """A resource cell: ``-`` (nothing of this kind) counts as 0."""
-    return 0 if is_undefined(cell) else parse_int(cell, where)
-
-
 def _instance_latencies(
     tables: dict[tuple[str, str, str], _Table],
 ) -> dict[str, _InstanceTiming]:
@@ -361,60 +327,6 @@ def _memories(tables: dict[tuple[str, str, str], _Table]) -> tuple[MemoryRow, ..
                 )
             )
     return tuple(memories)
-
-
-def _cell_count(row: tuple[str, ...], column: int | None, where: str) -> int | None:
-    if column is None or column >= len(row):
-        return None
-    return _count(row[column], where)
-
-
-def _keyed_tables(lines: list[str]) -> dict[tuple[str, str, str], _Table]:
-    """Key the first table under each ``(== Section, + Group, * Table)`` heading."""
-    tables: dict[tuple[str, str, str], _Table] = {}
-    section = group = name = ""
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        if (match := _SECTION.match(line)) is not None:
-            section, group, name = match[1], "", ""
-        elif (match := _GROUP.match(line)) is not None:
-            group, name = match[1], ""
-        elif (match := _TABLE_NAME.match(line)) is not None:
-            name = match[1]
-        elif _BORDER.match(line.strip()):
-            table, index = _read_table(lines, index)
-            tables.setdefault((section, group, name), table)
-            continue
-        index += 1
-    return tables
-
-
-def _read_table(lines: list[str], start: int) -> tuple[_Table, int]:
-    """Read the table whose top border is ``lines[start]``; return it and the next index."""
-    blocks: list[list[tuple[str, ...]]] = [[]]
-    index = start + 1
-    while index < len(lines):
-        stripped = lines[index].strip()
-        if _BORDER.match(stripped):
-            blocks.append([])
-        elif stripped.startswith("|") and stripped.endswith("|") and len(stripped) > 1:
-            blocks[-1].append(tuple(cell.strip() for cell in stripped[1:-1].split("|")))
-        else:
-            break
-        index += 1
-    non_empty = [tuple(block) for block in blocks if block]
-    if len(non_empty) <= 1:
-        return _Table(header=(), blocks=tuple(non_empty)), index
-    width = len(non_empty[0][-1])
-    for offset, line in enumerate(lines[start:index]):
-        cells = line.strip().count("|") - 1
-        if line.strip().startswith("|") and cells != width and offset > len(non_empty[0]):
-            raise ValueError(
-                f"malformed table at line {start + offset + 1}: {cells} cells where its header "
-                f"has {width}"
-            )
-    return _Table(header=non_empty[0], blocks=tuple(non_empty[1:])), index
 
 
 # --- report_utilization ----------------------------------------------------------------------

@@ -14,13 +14,8 @@ from hardware_models._characterize import (
     synthesis_module,
 )
 from hardware_models._errors import HardwareModelError, NotFittedError
-from hardware_models._operators import (
-    ENERGY_PJ_PER_TOGGLE,
-    KINDS,
-    Operator,
-    OperatorLibrary,
-    OperatorMeasurement,
-)
+from hardware_models._operator_kinds import KINDS, Operator, OperatorMeasurement
+from hardware_models._operators import ENERGY_PJ_PER_TOGGLE, OperatorLibrary
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
