@@ -2,6 +2,7 @@
 
 from search_spaces._pruning import gated_points, layer_options, prune_space
 from search_spaces._space import (
+    KIND_FIELDS,
     LayerChoices,
     LayerDomain,
     SearchSpace,
@@ -10,6 +11,7 @@ from search_spaces._space import (
 from search_spaces._variable import Variable
 
 __all__ = [
+    "KIND_FIELDS",
     "LayerChoices",
     "LayerDomain",
     "SearchSpace",

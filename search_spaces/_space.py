@@ -186,21 +186,26 @@ class SearchSpace:
         kept = tuple(v for v in self.variables if v.name not in fixed)
         return replace(self, variables=kept, constants=self.constants + tuple(fixed.items()))
 
-    def canonical(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """The same point with every inactive variable at its first value.
-
-        A variable is inactive when its tensor's kind does not read it (the `clusters` of a
-        fixed-point layer): points differing only there decode to one configuration, and
-        their canonical forms are equal. Models that learn from points see them as one.
-        """
+    def inactive(self, params: Mapping[str, Any]) -> frozenset[str]:
+        """The variables of `params` its tensors' kinds do not read (a fixed-point layer's
+        `clusters`): changing them does not change the configuration."""
         values = {**dict(self.constants), **params}
-        out = dict(params)
+        out = set()
         for var in self.variables:
             prefix, _, field = var.name.rpartition(".")
             kind = values.get(f"{prefix}.kind")
             if kind is not None and field in _INACTIVE_UNLESS and field not in KIND_FIELDS[kind]:
-                out[var.name] = var.values()[0]
-        return out
+                out.add(var.name)
+        return frozenset(out)
+
+    def canonical(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The same point with every inactive variable at its first value.
+
+        Points differing only in inactive variables decode to one configuration, and their
+        canonical forms are equal: models that learn from points see them as one.
+        """
+        by_name = {v.name: v for v in self.variables}
+        return {**params, **{n: by_name[n].values()[0] for n in self.inactive(params)}}
 
     def decode(self, params: Mapping[str, Any]) -> Configuration:
         """The configuration a point of the space stands for.

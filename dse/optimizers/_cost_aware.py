@@ -4,12 +4,14 @@ In a dse study only accuracy is expensive to know; weight bits, LUTs, latency an
 from the hardware model in milliseconds. A Gaussian process over every objective (Optuna's
 GPSampler) spends trials learning functions the study can simply compute. This sampler fits
 Gaussian processes to the objectives that must be scored, computes the others exactly for each
-candidate, and proposes the candidate of largest expected hypervolume improvement (EHVI).
+candidate, and proposes the candidate of largest expected hypervolume improvement (EHVI)
+times its probability of meeting the constraints on scored metrics.
 
-Candidates are configurations, not parameter vectors, so none repeats a scored or running
-configuration: random points of the space, single-variable steps from the current front, and
-layer-wise crossovers of front points (a network's objectives are close to sums over its
-layers, so the layers of two good points often combine into another good point).
+Candidates are configurations, not parameter vectors, so none repeats a scored, running or
+failed configuration: random points of the space, single-variable steps from the current front,
+and layer-wise crossovers of front points (a network's objectives are close to sums over its
+layers, so the layers of two good points often combine into another good point). When no
+candidate is left (a tiny space), the proposal falls back to a random point.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from optuna.study import StudyDirection
 from optuna.trial import TrialState
 from scipy.stats import norm
 
+from dse.optimizers._candidates import crossover, layer_groups, neighbours, random_point
 from dse.optimizers._surrogate import Surrogate, Warp
-from dse.results import DUPLICATE_ATTR, data_reference, is_feasible, stored_reference
+from dse.results import DUPLICATE_ATTR, data_reference, stored_reference
 
 if TYPE_CHECKING:
     import optuna
@@ -34,6 +37,14 @@ if TYPE_CHECKING:
 
     from dse.optimizers._registry import ExactObjectives
     from search_spaces import SearchSpace, Variable
+
+
+PROPOSED_ATTR = "dse:proposed"
+"""Trial system attribute: the configuration digest the sampler proposed, so that another
+worker proposing at the same time leaves it out."""
+
+_CACHE_ENTRIES = 100_000
+"""Digests and exact values kept per sampler (then forgotten at once): bounded memory."""
 
 
 class CostAwareSampler(BaseSampler):
@@ -74,7 +85,7 @@ class CostAwareSampler(BaseSampler):
         self._random = RandomSampler(seed=seed)
         self._distributions = space.to_optuna()
         self._features = _Features(space.variables)
-        self._groups = _groups(space)
+        self._groups = layer_groups(space)
         self._digests: dict[tuple[Any, ...], str] = {}
         self._exact_values: dict[str, tuple[tuple[float | None, ...], bool]] = {}
         self._surrogate = Surrogate()
@@ -106,7 +117,7 @@ class CostAwareSampler(BaseSampler):
         if not search_space:
             return {}
         names = set(self._distributions)
-        trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
+        trials = study.get_trials(deepcopy=False)
         done = [
             t
             for t in trials
@@ -123,69 +134,99 @@ class CostAwareSampler(BaseSampler):
             and t.number != trial.number
             and names <= t.params.keys()
         ]
+        # Never again: scored, running (also those another worker is still proposing, known
+        # by the digest it recorded) and failed configurations (a failure does not teach the
+        # model anything, so it would win again).
+        excluded = {t.user_attrs.get("config_hash") or self._digest(t.params) for t in done}
+        for t in trials:
+            if t.state in (TrialState.RUNNING, TrialState.FAIL) and names <= t.params.keys():
+                excluded.add(self._digest(self.space.canonical(t.params)))
+            if t.state == TrialState.RUNNING and PROPOSED_ATTR in t.system_attrs:
+                excluded.add(t.system_attrs[PROPOSED_ATTR])
         sign = np.array([1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in study.directions])
         directions = [d.name.lower() for d in study.directions]
         values = np.array([t.values for t in done], dtype=float)
         reference = stored_reference(study) or data_reference(values, directions)
-        points = [self.space.canonical(t.params) for t in done]
         chosen = self._propose(
-            points,
+            [self.space.canonical(t.params) for t in done],
             sign * values,
-            np.array([is_feasible(t) for t in done]),
+            _violations(done),
             [self.space.canonical(t.params) for t in running],
+            excluded,
             sign * np.asarray(reference, dtype=float),
             sign,
         )
-        return {} if chosen is None else chosen
+        if chosen is None:
+            return {}
+        storage = study._storage  # noqa: SLF001 - as Optuna's own samplers record proposals
+        storage.set_trial_system_attr(trial._trial_id, PROPOSED_ATTR, self._digest(chosen))  # noqa: SLF001
+        return chosen
 
     def _propose(
         self,
         points: list[dict[str, Any]],
         values: np.ndarray,
-        feasible: np.ndarray,
+        violations: np.ndarray,
         running: list[dict[str, Any]],
+        excluded: set[str],
         reference: np.ndarray,
         sign: np.ndarray,
     ) -> dict[str, Any] | None:
-        """The candidate of largest EHVI; values and reference are in minimization form (the
-        study's values times `sign`)."""
+        """The candidate of largest EHVI times its probability of feasibility.
+
+        Values and reference are in minimization form (the study's values times `sign`);
+        `violations` holds each trial's constraint values (<= 0: satisfied).
+        """
+        feasible = np.all(violations <= 0, axis=1)
         front = values[feasible]
-        front_points = [p for p, ok in zip(points, feasible, strict=True) if ok]
+        parents = [p for p, ok in zip(points, feasible, strict=True) if ok]
         if len(front):
             mask = moocore.is_nondominated(front, keep_weakly=True)
-            front, front_points = (
-                front[mask],
-                [p for p, m in zip(front_points, mask, strict=True) if m],
-            )
-        excluded = {self._digest(p) for p in points + running}
-        candidates = self._candidates(front_points or points, excluded)
-        if not candidates:
-            return None
-        known, ok = self._known(candidates, sign)
+            front, parents = front[mask], [p for p, m in zip(parents, mask, strict=True) if m]
+        else:  # nothing feasible yet: grow from the least violating trials
+            order = np.argsort(np.clip(violations, 0, None).sum(axis=1), kind="stable")
+            parents = [points[i] for i in order[:10]]
+        candidates = self._candidates(parents, excluded)
+        known, modeled, ok = self._known(candidates, sign)
         candidates = [c for c, keep in zip(candidates, ok, strict=True) if keep]
-        known = known[ok]
         if not candidates:
             return None
-        modeled = np.flatnonzero(np.isnan(known[0]))
+        known = known[ok]
         x_train = self._features(points)
         x_cand = self._features(candidates)
-        mean = known.copy()
-        std = np.zeros_like(known)
-        running_means = None
-        if running:
-            running_means, _ = self._known(running, sign)
+        mean, std = known.copy(), np.zeros_like(known)
         warps = {}
-        for i in modeled:
-            gp, warp = self._surrogate.fit(int(i), x_train, values[:, i], self._rng)
-            warps[i] = warp
-            mu, sigma = gp.predict(x_cand, return_std=True)
-            mean[:, i], std[:, i] = mu, sigma
-            if running_means is not None:
-                running_means[:, i] = warp.inverse(gp.predict(self._features(running)))
-        if running_means is not None:  # kriging believer: running trials count as predicted
-            front = np.vstack([front, running_means]) if len(front) else running_means
-        best = self._best(front, reference, mean, std, modeled, warps)
+        believed = None
+        if running:
+            believed, _, running_ok = self._known(running, sign)
+            believed, x_running = believed[running_ok], self._features(running)[running_ok]
+        for i in np.flatnonzero(modeled):
+            gp, warps[i] = self._surrogate.fit(int(i), x_train, values[:, i], self._rng)
+            mean[:, i], std[:, i] = gp.predict(x_cand, return_std=True)
+            if believed is not None and len(believed):
+                believed[:, i] = warps[i].inverse(gp.predict(x_running))
+        if believed is not None and len(believed):  # kriging believer: running count as predicted
+            front = np.vstack([front, believed])
+        feasibility = self._feasibility(x_train, violations, x_cand)
+        best = self._best(front, reference, mean, std, np.flatnonzero(modeled), warps, feasibility)
         return candidates[best]
+
+    def _feasibility(
+        self, x_train: np.ndarray, violations: np.ndarray, x_cand: np.ndarray
+    ) -> np.ndarray:
+        """Probability that each candidate satisfies the constraints the trials violated.
+
+        Constraints on computed metrics were checked exactly (violating candidates are gone);
+        the others (accuracy_drop <= x) get a GP of their value each, on the scale that
+        predicts it best, and independent probabilities multiply.
+        """
+        probability = np.ones(len(x_cand))
+        for j in np.flatnonzero(np.any(violations > 0, axis=0)):
+            gp, warp = self._surrogate.fit(-1 - int(j), x_train, violations[:, j], self._rng)
+            mu, sigma = gp.predict(x_cand, return_std=True)
+            bound = warp.forward(0.0)
+            probability *= norm.cdf((bound - mu) / np.maximum(sigma, 1e-12))
+        return probability
 
     def _best(
         self,
@@ -195,6 +236,7 @@ class CostAwareSampler(BaseSampler):
         std: np.ndarray,
         modeled: np.ndarray,
         warps: Mapping[int, Warp],
+        feasibility: np.ndarray,
     ) -> int:
         """Index of the candidate of largest EHVI (largest uncertainty when none improves).
 
@@ -212,7 +254,7 @@ class CostAwareSampler(BaseSampler):
         optimistic = mean.copy()
         optimistic[:, modeled] -= 2.0 * std[:, modeled]
         optimistic = unwarp(optimistic)
-        bound = _improvements(front, optimistic, reference, base)
+        bound = _improvements(front, optimistic, reference, base) * feasibility
         if not np.any(bound > 0):
             return int(np.argmax(std.sum(axis=1)))  # none improves: the most uncertain
         if not len(modeled):  # nothing uncertain: the improvement is exact
@@ -229,32 +271,40 @@ class CostAwareSampler(BaseSampler):
         )
         samples = unwarp(samples)
         ehvi = _improvements(front, samples, reference, base).reshape(len(shortlist), -1)
-        return int(shortlist[np.argmax(ehvi.mean(axis=1))])
+        return int(shortlist[np.argmax(ehvi.mean(axis=1) * feasibility[shortlist])])
 
     def _digest(self, point: Mapping[str, Any]) -> str:
         key = tuple(point[v.name] for v in self.space.variables)
         digest = self._digests.get(key)
         if digest is None:
+            if len(self._digests) >= _CACHE_ENTRIES:
+                self._digests.clear()
             digest = self._digests[key] = self.space.decode(point).digest()
         return digest
 
     def _known(
         self, points: Sequence[Mapping[str, Any]], sign: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Exact objective values (NaN where scored) times `sign`, and feasibility."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exact objective values times `sign` (NaN where scored), which objectives are
+        scored, and which points satisfy the computed constraints (and have finite costs)."""
         out = np.full((len(points), len(sign)), np.nan)
+        modeled = np.ones(len(sign), dtype=bool)
         ok = np.ones(len(points), dtype=bool)
         if self.exact is None:
-            return out, ok
+            return out, modeled, ok
         for row, point in enumerate(points):
             digest = self._digest(point)
             cached = self._exact_values.get(digest)
             if cached is None:
+                if len(self._exact_values) >= _CACHE_ENTRIES:
+                    self._exact_values.clear()
                 cached = self.exact.exact_values(self.space.decode(point))
                 self._exact_values[digest] = cached
-            values, ok[row] = cached
+            values, feasible = cached
+            modeled = np.array([v is None for v in values])
             out[row] = [np.nan if v is None else v for v in values]
-        return out * sign, ok
+            ok[row] = feasible and bool(np.all(np.isfinite(out[row][~modeled])))
+        return out * sign, modeled, ok
 
     def _candidates(self, front: list[dict[str, Any]], excluded: set[str]) -> list[dict[str, Any]]:
         """Unscored configurations: front neighbours, front crossovers and random points."""
@@ -267,64 +317,29 @@ class CostAwareSampler(BaseSampler):
                 pool[digest] = point
 
         for point in front:
-            for neighbour in self._neighbours(point):
+            for neighbour in neighbours(self.space, point, self._rng):
                 add(neighbour)
         if len(front) > 1:
             for _ in range(self.n_crossover):
                 a, b = self._rng.choice(len(front), size=2, replace=False)
-                add(self._crossover(front[a], front[b]))
+                add(crossover(self._groups, front[a], front[b], self._rng))
         for _ in range(self.n_random):
-            add({v.name: _draw(v, self._rng) for v in self.space.variables})
+            add(random_point(self.space, self._rng))
         return list(pool.values())
 
-    def _neighbours(self, point: dict[str, Any]) -> list[dict[str, Any]]:
-        """Points one variable away: an ordinal one step (or a factor 2 on a log scale) up or
-        down, a categorical one any other value (a new kind with random fields of its own)."""
-        out = []
-        for var in self.space.variables:
-            value = point[var.name]
-            if var.kind == "int":
-                steps = {value - 1, value + 1}
-                if var.log:
-                    steps |= {value * 2, value // 2}
-                out += [{**point, var.name: s} for s in steps if var.low <= s <= var.high]
-            elif var.name.endswith(".kind"):
-                for kind in var.choices:
-                    if kind != value:
-                        moved = {**point, var.name: kind}
-                        prefix = var.name.rpartition(".")[0]
-                        for other in self.space.variables:
-                            if other.name.startswith(prefix + ".") and other is not var:
-                                moved[other.name] = _draw(other, self._rng)
-                        out.append(moved)
-            else:
-                out += [{**point, var.name: c} for c in var.choices if c != value]
-        return out
 
-    def _crossover(self, a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
-        """Each layer tensor's variables taken together from one parent or the other."""
-        child: dict[str, Any] = {}
-        for names in self._groups:
-            parent = a if self._rng.random() < 0.5 else b
-            child.update({n: parent[n] for n in names})
-        return child
-
-
-def _draw(var: Variable, rng: np.random.Generator) -> Any:
-    values = var.values()
-    return values[int(rng.integers(len(values)))]
-
-
-def _groups(space: SearchSpace) -> list[tuple[str, ...]]:
-    """The variables of each layer tensor (`<layer>.<tensor>`), in space order."""
-    groups: dict[str, list[str]] = {}
-    for var in space.variables:
-        groups.setdefault(var.name.rpartition(".")[0], []).append(var.name)
-    return [tuple(names) for names in groups.values()]
+def _violations(trials: Sequence[FrozenTrial]) -> np.ndarray:
+    """(trials, constraints) constraint values by name (0 where a trial has none); no column
+    when the study has no constraint."""
+    names = sorted({name for t in trials for name in t.constraints})
+    return np.array(
+        [[t.constraints.get(name, 0.0) for name in names] for t in trials], dtype=float
+    ).reshape(len(trials), len(names))
 
 
 class _Features:
-    """Points as GP inputs: ordinals on [0, 1] (log scale where marked), categoricals one-hot."""
+    """Points as GP inputs: ordinals on [0, 1] (log scale where marked), categoricals one-hot
+    (one 0/1 column for two choices)."""
 
     def __init__(self, variables: Sequence[Variable]) -> None:
         self.variables = tuple(variables)

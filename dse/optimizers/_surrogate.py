@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from sklearn.gaussian_process import GaussianProcessRegressor
 
 
+MAX_FIT_POINTS = 250
+"""Trials a hyperparameter fit uses at most (a random subset beyond)."""
+
+
 class Surrogate:
     """One GP per scored objective, refitted as the trials grow: the state between proposals."""
 
@@ -70,19 +74,23 @@ class Surrogate:
             kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
                 np.ones(x.shape[1]), (1e-2, 1e2), nu=2.5
             ) + WhiteKernel(1e-6, (1e-9, 1e-3))
-        gp = GaussianProcessRegressor(
-            kernel,
-            normalize_y=True,
-            optimizer="fmin_l_bfgs_b" if refit else None,
-            n_restarts_optimizer=1,
-            random_state=int(rng.integers(2**31)),
-        )
+        seed = int(rng.integers(2**31))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            gp.fit(x, y)
-        if refit:
-            self._kernels[(objective, scale)] = gp.kernel_
-        return gp
+            if refit:
+                # Hyperparameters from at most MAX_FIT_POINTS trials: the likelihood's gradient
+                # costs n^2 x inputs memory and time; the GP then conditions on all of them.
+                rows = np.arange(len(x))
+                if len(x) > MAX_FIT_POINTS:
+                    rows = np.random.default_rng(seed).choice(len(x), MAX_FIT_POINTS, False)
+                fitted = GaussianProcessRegressor(
+                    kernel, normalize_y=True, n_restarts_optimizer=1, random_state=seed
+                ).fit(x[rows], y[rows])
+                kernel = self._kernels[(objective, scale)] = fitted.kernel_
+                if len(rows) == len(x):
+                    return fitted
+            gp = GaussianProcessRegressor(kernel, normalize_y=True, optimizer=None)
+            return gp.fit(x, y)
 
 
 class Warp:
@@ -93,6 +101,10 @@ class Warp:
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
         return np.asarray(z, dtype=float)
+
+    def forward(self, value: float) -> float:
+        """A value on the model's scale (for thresholds, e.g. a constraint's 0)."""
+        return float(value)
 
 
 class RankWarp(Warp):
@@ -116,6 +128,11 @@ class RankWarp(Warp):
         k = max(n // 10, int(above[0])) if above.size else 0
         dz = self._z[k] - self._z[0]
         self._slope = (self._y[k] - self._y[0]) / dz if dz > 0 else 0.0
+
+    def forward(self, value: float) -> float:
+        if self._y[-1] == self._y[0]:
+            return float(self._z[0] if value < self._y[0] else self._z[-1])
+        return float(np.interp(value, self._y, self._z))
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
         y = np.interp(z, self._z, self._y)

@@ -15,6 +15,7 @@ import pytest
 from optuna.trial import TrialState
 
 from dse import load_study
+from dse.optimizers._candidates import crossover, layer_groups, neighbours
 from dse.optimizers._cost_aware import CostAwareSampler, _improvements
 from dse.results import DUPLICATE_ATTR, REFERENCE_ATTR
 from dse.study import StudySetup, build_setup, optimize
@@ -164,9 +165,9 @@ def test_reaches_the_known_front_faster_than_random_search(
 
 def test_neighbours_change_one_variable_and_crossovers_whole_layers(setup: StudySetup) -> None:
     space = setup.problem.space
-    sampler = CostAwareSampler(space, setup.problem, n_startup_trials=1, seed=0)
+    rng = np.random.default_rng(0)
     point = space.canonical({v.name: v.values()[0] for v in space.variables})
-    for neighbour in sampler._neighbours(point):  # noqa: SLF001
+    for neighbour in neighbours(space, point, rng):
         changed = {n for n in point if neighbour[n] != point[n]}
         layers = {n.rpartition(".")[0] for n in changed}
         assert len(layers) == 1 and changed
@@ -174,7 +175,7 @@ def test_neighbours_change_one_variable_and_crossovers_whole_layers(setup: Study
             assert len(changed) == 1
     other = {v.name: v.values()[-1] for v in space.variables}
     for _ in range(10):
-        child = sampler._crossover(point, other)  # noqa: SLF001
+        child = crossover(layer_groups(space), point, other, rng)
         for layer in ("conv2", "fc1", "fc2"):
             names = [n for n in child if n.startswith(f"{layer}.")]
             assert all(child[n] == point[n] for n in names) or all(
@@ -236,3 +237,37 @@ def test_rank_scores_map_back_to_the_observed_values_and_extrapolate() -> None:
     assert np.allclose(warp.inverse(warp.z), values)
     assert np.all(np.diff(warp.inverse(np.linspace(-4, 4, 50))) >= 0)  # monotone
     assert warp.inverse(np.array([warp.z.min() - 1.0]))[0] < values.min()  # beyond the best
+
+
+def test_a_failed_configuration_is_not_proposed_again(setup: StudySetup) -> None:
+    sampler = CostAwareSampler(setup.problem.space, setup.problem, n_startup_trials=4, seed=0)
+    study = _study(setup, sampler, 8)
+    distributions = setup.problem.space.to_optuna()
+    failed = []
+    for _ in range(3):
+        trial = study.ask(distributions)
+        failed.append(setup.problem.space.decode(trial.params).digest())
+        study.tell(trial, state=TrialState.FAIL)
+    assert len(set(failed)) == 3
+
+
+def test_scored_constraints_steer_proposals_to_feasible_points(
+    tmp_path: Path, study_output: Path
+) -> None:
+    constraint = [{"name": "accuracy", "min": 0.9}]
+    setup = _setup(tmp_path, study_output, constraints=constraint)
+    infeasible = {}
+    for name, sampler in {
+        "random": optuna.samplers.RandomSampler(seed=0),
+        "cost_aware": CostAwareSampler(
+            setup.problem.space, setup.problem, n_startup_trials=8, seed=0
+        ),
+    }.items():
+        study = _study(setup, sampler, 40)
+        proposed = [
+            t
+            for t in study.trials[10:]
+            if t.state == TrialState.COMPLETE and DUPLICATE_ATTR not in t.user_attrs
+        ]
+        infeasible[name] = sum(t.user_attrs["metrics"]["accuracy"] < 0.9 for t in proposed)
+    assert infeasible["cost_aware"] < infeasible["random"], infeasible
