@@ -81,6 +81,7 @@ class CostAwareSampler(BaseSampler):
         self.n_crossover = n_crossover
         self.n_samples = n_samples
         self.n_shortlist = n_shortlist
+        self._seed = seed
         self._rng = np.random.default_rng(seed)
         self._random = RandomSampler(seed=seed)
         self._distributions = space.to_optuna()
@@ -91,7 +92,7 @@ class CostAwareSampler(BaseSampler):
         self._surrogate = Surrogate()
 
     def reseed_rng(self) -> None:
-        self._rng = np.random.default_rng()
+        self._seed = int(np.random.SeedSequence().generate_state(1)[0])
         self._random.reseed_rng()
 
     def infer_relative_search_space(
@@ -127,6 +128,9 @@ class CostAwareSampler(BaseSampler):
         ]
         if len(done) < self.n_startup_trials:
             return {}
+        # One stream per trial: a run is reproducible, and workers proposing at the same
+        # moment from the same seed draw different candidates.
+        self._rng = np.random.default_rng([self._seed, trial.number])
         running = [
             t
             for t in trials
@@ -147,7 +151,7 @@ class CostAwareSampler(BaseSampler):
         directions = [d.name.lower() for d in study.directions]
         values = np.array([t.values for t in done], dtype=float)
         reference = stored_reference(study) or data_reference(values, directions)
-        chosen = self._propose(
+        ranked = self._propose(
             [self.space.canonical(t.params) for t in done],
             sign * values,
             _violations(done),
@@ -156,10 +160,32 @@ class CostAwareSampler(BaseSampler):
             sign * np.asarray(reference, dtype=float),
             sign,
         )
-        if chosen is None:
+        if not ranked:
             return {}
+        return self._claim(study, trial, ranked)
+
+    def _claim(
+        self, study: optuna.Study, trial: FrozenTrial, ranked: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The best of `ranked` no other running trial has claimed, recorded on `trial`.
+
+        Another worker may settle on the same configuration while this one computes. Each
+        worker records its choice, then reads the others': on a clash the trial with the
+        larger number moves to its next candidate (and checks again).
+        """
         storage = study._storage  # noqa: SLF001 - as Optuna's own samplers record proposals
-        storage.set_trial_system_attr(trial._trial_id, PROPOSED_ATTR, self._digest(chosen))  # noqa: SLF001
+        skipped: set[str] = set()
+        for _ in range(len(ranked)):
+            chosen = next((c for c in ranked if self._digest(c) not in skipped), ranked[0])
+            digest = self._digest(chosen)
+            storage.set_trial_system_attr(trial._trial_id, PROPOSED_ATTR, digest)  # noqa: SLF001
+            others = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if not any(
+                t.number < trial.number and t.system_attrs.get(PROPOSED_ATTR) == digest
+                for t in others
+            ):
+                return chosen
+            skipped.add(digest)
         return chosen
 
     def _propose(
@@ -171,8 +197,8 @@ class CostAwareSampler(BaseSampler):
         excluded: set[str],
         reference: np.ndarray,
         sign: np.ndarray,
-    ) -> dict[str, Any] | None:
-        """The candidate of largest EHVI times its probability of feasibility.
+    ) -> list[dict[str, Any]]:
+        """The best candidates by EHVI times probability of feasibility, best first.
 
         Values and reference are in minimization form (the study's values times `sign`);
         `violations` holds each trial's constraint values (<= 0: satisfied).
@@ -190,7 +216,7 @@ class CostAwareSampler(BaseSampler):
         known, modeled, ok = self._known(candidates, sign)
         candidates = [c for c, keep in zip(candidates, ok, strict=True) if keep]
         if not candidates:
-            return None
+            return []
         known = known[ok]
         x_train = self._features(points)
         x_cand = self._features(candidates)
@@ -208,8 +234,10 @@ class CostAwareSampler(BaseSampler):
         if believed is not None and len(believed):  # kriging believer: running count as predicted
             front = np.vstack([front, believed])
         feasibility = self._feasibility(x_train, violations, x_cand)
-        best = self._best(front, reference, mean, std, np.flatnonzero(modeled), warps, feasibility)
-        return candidates[best]
+        order = self._ranked(
+            front, reference, mean, std, np.flatnonzero(modeled), warps, feasibility
+        )
+        return [candidates[i] for i in order]
 
     def _feasibility(
         self, x_train: np.ndarray, violations: np.ndarray, x_cand: np.ndarray
@@ -228,7 +256,7 @@ class CostAwareSampler(BaseSampler):
             probability *= norm.cdf((bound - mu) / np.maximum(sigma, 1e-12))
         return probability
 
-    def _best(
+    def _ranked(
         self,
         front: np.ndarray,
         reference: np.ndarray,
@@ -238,7 +266,7 @@ class CostAwareSampler(BaseSampler):
         warps: Mapping[int, Warp],
         feasibility: np.ndarray,
     ) -> int:
-        """Index of the candidate of largest EHVI (largest uncertainty when none improves).
+        """The best candidates by EHVI, best first (by uncertainty when none improves).
 
         `mean` and `std` of the modeled objectives are on the scale their GP models (`warps`);
         samples are mapped back to values before their improvement is measured.
@@ -256,9 +284,9 @@ class CostAwareSampler(BaseSampler):
         optimistic = unwarp(optimistic)
         bound = _improvements(front, optimistic, reference, base) * feasibility
         if not np.any(bound > 0):
-            return int(np.argmax(std.sum(axis=1)))  # none improves: the most uncertain
+            return _top(std.sum(axis=1))  # none improves: the most uncertain
         if not len(modeled):  # nothing uncertain: the improvement is exact
-            return int(np.argmax(bound))
+            return _top(bound)
         shortlist = np.argsort(-bound)[: self.n_shortlist]
         shortlist = shortlist[bound[shortlist] > 0]
         levels = (np.arange(self.n_samples) + 0.5) / self.n_samples
@@ -271,7 +299,7 @@ class CostAwareSampler(BaseSampler):
         )
         samples = unwarp(samples)
         ehvi = _improvements(front, samples, reference, base).reshape(len(shortlist), -1)
-        return int(shortlist[np.argmax(ehvi.mean(axis=1) * feasibility[shortlist])])
+        return shortlist[_top(ehvi.mean(axis=1) * feasibility[shortlist])]
 
     def _digest(self, point: Mapping[str, Any]) -> str:
         key = tuple(point[v.name] for v in self.space.variables)
@@ -326,6 +354,11 @@ class CostAwareSampler(BaseSampler):
         for _ in range(self.n_random):
             add(random_point(self.space, self._rng))
         return list(pool.values())
+
+
+def _top(scores: np.ndarray, k: int = 8) -> np.ndarray:
+    """Indices of the `k` largest scores, largest first (the first of equals first)."""
+    return np.argsort(-scores, kind="stable")[:k]
 
 
 def _violations(trials: Sequence[FrozenTrial]) -> np.ndarray:

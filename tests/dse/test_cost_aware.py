@@ -156,10 +156,10 @@ def test_reaches_the_known_front_faster_than_random_search(
     }.items():
         study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
         study.set_user_attr(REFERENCE_ATTR, reference.tolist())
-        optimize(study, problem, 60, warm_start=True)
+        optimize(study, problem, 100, warm_start=True)
         done = [t for t in study.trials if t.state == TrialState.COMPLETE]
         ratios[name] = max(t.user_attrs["hypervolume"] for t in done) / true_hv
-    assert ratios["cost_aware"] >= 0.95, ratios
+    assert ratios["cost_aware"] >= 0.98, ratios
     assert ratios["cost_aware"] > ratios["random"], ratios
 
 
