@@ -167,25 +167,27 @@ class CostAwareSampler(BaseSampler):
     def _claim(
         self, study: optuna.Study, trial: FrozenTrial, ranked: list[dict[str, Any]]
     ) -> dict[str, Any]:
-        """The best of `ranked` no other running trial has claimed, recorded on `trial`.
+        """The best of `ranked` no other trial has claimed or scored, recorded on `trial`.
 
         Another worker may settle on the same configuration while this one computes. Each
-        worker records its choice, then reads the others': on a clash the trial with the
-        larger number moves to its next candidate (and checks again).
+        worker records its choice first, then reads the others' and moves to its next
+        candidate on any clash it sees: of two workers that chose alike, the one reading later
+        sees the other's record (each reads after its own write), so at most both move on,
+        never both keep it.
         """
         storage = study._storage  # noqa: SLF001 - as Optuna's own samplers record proposals
-        skipped: set[str] = set()
-        for _ in range(len(ranked)):
-            chosen = next((c for c in ranked if self._digest(c) not in skipped), ranked[0])
+        states = (TrialState.RUNNING, TrialState.COMPLETE)
+        chosen = ranked[0]
+        for chosen in ranked:
             digest = self._digest(chosen)
             storage.set_trial_system_attr(trial._trial_id, PROPOSED_ATTR, digest)  # noqa: SLF001
-            others = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            others = study.get_trials(deepcopy=False, states=states)
             if not any(
-                t.number < trial.number and t.system_attrs.get(PROPOSED_ATTR) == digest
+                t.number != trial.number
+                and digest in (t.system_attrs.get(PROPOSED_ATTR), t.user_attrs.get("config_hash"))
                 for t in others
             ):
                 return chosen
-            skipped.add(digest)
         return chosen
 
     def _propose(
