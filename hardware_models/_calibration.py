@@ -32,8 +32,15 @@ class HlsCalibration:
     With at least ``min_pairs`` usable pairs the factor is the least-squares slope through the
     origin, ``sum(h * s) / sum(h * h)``, which weighs large designs most (where absolute error
     matters). With fewer pairs it is the geometric mean of the ratios ``s / h``, which one
-    outlier cannot drag as far. Pairs whose HLS count is 0 say nothing about a ratio and are
-    skipped; a resource without any usable pair keeps factor 1 (no correction).
+    outlier cannot drag as far. Pairs whose HLS count is 0, and pairs given as mappings that
+    lack the resource on either side, say nothing about a ratio and are skipped; a resource
+    without any usable pair keeps factor 1 (no correction).
+
+    A factor of 0 or a non-finite one is refused, never stored: it would zero (or poison)
+    that resource in every design the calibration corrects, and it only arises when every
+    post-synthesis count of the usable pairs is 0, which is what a synthesis report that
+    does not count the design prints (IPs as black boxes). Reports that say so themselves
+    (``HlsReport.complete`` false) are refused as either side of a pair.
 
     Args:
         resources: Resource keys to calibrate (keys of ``HlsReport.resources``).
@@ -71,7 +78,9 @@ class HlsCalibration:
             This calibration, fitted.
 
         Raises:
-            HardwareModelError: If the parameters or a pair are invalid, or no pair is given.
+            HardwareModelError: If the parameters or a pair are invalid, no pair is given, a
+                report does not count its whole design, or a factor comes out 0 or
+                non-finite.
         """
         self._check_params()
         hls_rows, synth_rows = _split_pairs(pairs)
@@ -81,9 +90,10 @@ class HlsCalibration:
         self.residuals_: dict[str, tuple[float, ...]] = {}
         self.relative_error_: dict[str, float] = {}
         for key in self.resources:
-            hls = np.array([row.get(key, 0.0) for row in hls_rows], dtype=float)
-            synth = np.array([row.get(key, 0.0) for row in synth_rows], dtype=float)
-            usable = hls > 0
+            # A key missing from either side is no information, never a count of 0.
+            hls = np.array([row.get(key, math.nan) for row in hls_rows], dtype=float)
+            synth = np.array([row.get(key, math.nan) for row in synth_rows], dtype=float)
+            usable = (hls > 0) & ~np.isnan(synth)
             h, s = hls[usable], synth[usable]
             if h.size == 0:
                 factor, method = 1.0, "none"
@@ -93,6 +103,7 @@ class HlsCalibration:
                 factor, method = float(h @ s / (h @ h)), "lstsq"
             else:
                 factor, method = float(np.exp(np.mean(np.log(s / h)))), "log_mean"
+            _check_factor(key, factor, h.size)
             self.factors_[key] = factor
             self.methods_[key] = method
             self.n_pairs_[key] = int(h.size)
@@ -155,6 +166,8 @@ class HlsCalibration:
                 f"expected {_SCHEMA_VERSION}"
             )
         try:
+            for key, value in data["factors_"].items():
+                _check_factor(key, float(value), None)
             calibration = cls(tuple(data["resources"]), min_pairs=int(data["min_pairs"]))
             calibration.factors_ = {k: float(v) for k, v in data["factors_"].items()}
             calibration.methods_ = dict(data["methods_"])
@@ -221,6 +234,11 @@ def _resources(
                 f"HlsCalibration.fit: pair {index} {role}: expected a {expected_kind} report, "
                 f"got {item.utilization_kind} ({item.path})"
             )
+        if not item.complete:
+            raise HardwareModelError(
+                f"HlsCalibration.fit: pair {index} {role}: {item.path} does not count its "
+                f"whole design: {item.incomplete_reason}"
+            )
         return item.resources
     if isinstance(item, Mapping):
         for key, value in item.items():
@@ -238,4 +256,21 @@ def _resources(
     raise HardwareModelError(
         f"HlsCalibration.fit: pair {index} {role}: expected an HlsReport or a mapping of "
         f"resource counts, got {type(item).__name__}"
+    )
+
+
+def _check_factor(key: str, factor: float, n_pairs: int | None) -> None:
+    """Refuse a factor of 0 or a non-finite one (see :class:`HlsCalibration`)."""
+    if math.isfinite(factor) and factor > 0:
+        return
+    where = "fit" if n_pairs is not None else "from_dict"
+    cause = (
+        f": every post-synthesis {key} count of the {n_pairs} usable pair(s) is 0 (a synthesis "
+        "report that does not count the design, e.g. IPs as black boxes?); check the synth "
+        f"side, or leave {key!r} out of resources"
+        if n_pairs is not None and factor == 0
+        else ""
+    )
+    raise HardwareModelError(
+        f"HlsCalibration.{where}: refusing factor {factor!r} for {key!r}{cause}"
     )

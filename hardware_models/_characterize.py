@@ -4,8 +4,9 @@ Two sources feed the :class:`~hardware_models._operators.OperatorLibrary`:
 
 * :func:`characterize_synthesis` synthesizes each operator of a width sweep with Yosys
   (:mod:`hardware_models._yosys`), in worker processes, one row per operator;
-* :func:`rows_from_reports` reads the operator tables of HLS reports (Vitis/Vivado HLS), the
-  tool's own estimate for the operators it instantiated.
+* :func:`scan_reports` (and :func:`rows_from_reports`, its rows alone) reads the operator
+  tables of HLS reports (Vitis/Vivado HLS), the tool's own estimate for the operators it
+  instantiated, and says which files it skipped and why.
 
 :func:`characterize` combines them into a fitted library; ``python -m dse characterize`` calls it.
 """
@@ -16,6 +17,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,9 +33,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_SWEEP",
+    "ReportScan",
+    "SkippedReport",
     "characterize",
     "characterize_synthesis",
     "rows_from_reports",
+    "scan_reports",
     "synthesis_module",
 ]
 
@@ -247,30 +252,63 @@ def _device_family(part: str) -> str | None:
         return None
 
 
-def rows_from_reports(
-    directory: str | os.PathLike[str], *, family: str | None = None
-) -> list[OperatorMeasurement]:
-    """Read the operator rows of every HLS report under ``directory``.
+@dataclass(frozen=True)
+class SkippedReport:
+    """A file under a reports folder that gave no operator row, and why.
 
-    Files named ``*.xml`` and ``*.rpt`` are tried with
-    :func:`hardware_models._read.read_report`; a file that is not a report is skipped (logged
-    at debug level), and a ``.rpt`` next to an ``.xml`` of the same stem is skipped as the same
-    report. Operators map to library kinds: ``add``/``sub`` -> ``add`` (width = widest
-    operand), ``mul`` -> ``mul_dsp`` when it uses DSPs else ``mul_lut``, ``icmp`` ->
-    ``compare``, ``fadd``/``fsub`` -> ``fadd`` (8, 23), ``fmul`` -> ``fmul_dsp``/``fmul_lut``
-    (8, 23), ``h``/``d`` variants -> (5, 10)/(11, 52); other operators and rows without LUT
-    counts are left out.
+    Attributes:
+        path: The file.
+        reason: One line: the read error, the twin file read instead, or why none of its
+            operator rows is usable.
+    """
+
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReportScan:
+    """What :func:`scan_reports` found under a folder.
+
+    Attributes:
+        rows: One measurement per usable operator row, in file order.
+        used: The files the rows come from.
+        skipped: Every other ``.xml`` / ``.rpt`` file, with the reason.
+    """
+
+    rows: tuple[OperatorMeasurement, ...]
+    used: tuple[Path, ...]
+    skipped: tuple[SkippedReport, ...]
+
+
+def scan_reports(directory: str | os.PathLike[str], *, family: str | None = None) -> ReportScan:
+    """Read the operator rows of every HLS report under ``directory``, saying what it skipped.
+
+    Files named ``*.xml`` and ``*.rpt`` are read with
+    :func:`hardware_models._read.read_report`. A file that gives no usable row is skipped
+    with its reason (returned in ``skipped``, logged at info level): one that is not a
+    readable report, one without operator rows (a post-synthesis utilization report), one
+    whose rows all lack a library kind, a LUT count or a latency (Vitis bind nodes carry no
+    LUT counts; a core name the tool shortened, ``c_mnist_fadd_32nsbzo``, keeps no
+    latency), and the twin of a file with the same stem (the ``.xml`` and ``.rpt`` of one
+    synthesis describe the same design: the one with more usable rows is read).
+
+    Operators map to library kinds: ``add``/``sub`` -> ``add`` (width = widest operand),
+    ``mul`` -> ``mul_dsp`` when it uses DSPs else ``mul_lut``, ``icmp`` -> ``compare``,
+    ``fadd``/``fsub`` -> ``fadd`` (8, 23), ``fmul`` -> ``fmul_dsp``/``fmul_lut`` (8, 23),
+    ``h``/``d`` variants -> (5, 10)/(11, 52); other operators are left out.
 
     Args:
         directory: Folder searched recursively.
         family: Device family of every row; ``None`` infers it from each report's part.
 
     Returns:
-        One measurement per mapped operator row (``source`` names the file and the operator).
+        The rows (``source`` names the file and the operator), the files used and the files
+        skipped.
 
     Raises:
         HardwareModelError: If ``directory`` is not a folder, or ``family`` is ``None`` and a
-            report's part belongs to no known family.
+            report with usable rows has a part of no known family.
     """
     from hardware_models._errors import ReportError
     from hardware_models._read import read_report
@@ -279,46 +317,100 @@ def rows_from_reports(
     if not root.is_dir():
         raise HardwareModelError(f"{root}: not a directory of HLS reports")
     paths = sorted(p for p in root.rglob("*") if p.suffix in (".xml", ".rpt") and p.is_file())
-    # The .xml and .rpt of one synthesis describe the same design: keep, per stem, the file
-    # with the most operator rows (per-module XML files often carry none).
-    best: dict[Path, tuple[Path, HlsReport]] = {}
+    skipped: list[SkippedReport] = []
+    best: dict[Path, tuple[Path, list[OperatorMeasurement]]] = {}
     for path in paths:
         try:
             report = read_report(path)
         except ReportError as error:
-            _logger.debug("skipping %s: %s", path, error)
+            skipped.append(SkippedReport(path, f"not read: {error.reason}"))
+            continue
+        rows = _usable_rows(path, report, family)
+        if not rows:
+            skipped.append(SkippedReport(path, _why_unusable(report)))
             continue
         stem = path.with_suffix("")
-        if stem not in best or len(report.operators) > len(best[stem][1].operators):
-            best[stem] = (path, report)
-    rows: list[OperatorMeasurement] = []
-    for path, report in best.values():
-        if not report.operators:
-            continue  # post-synthesis utilization, or a summary without operator tables
-        row_family = family or _family_of_part(report.part) or _device_family(report.part)
-        if row_family is None:
-            raise HardwareModelError(
-                f"{path}: part {report.part!r} belongs to no known family; pass family="
-            )
-        for row in report.operators:
-            mapped = _kind_of(row)
-            if mapped is None or row.lut is None:
-                continue
-            kind, widths = mapped
-            rows.append(
-                OperatorMeasurement(
-                    kind=kind,
-                    widths=widths,
-                    family=row_family,
-                    lut=float(row.lut),
-                    ff=float(row.ff or 0),
-                    dsp=float(row.dsp or 0),
-                    bram_18k=0.0,
-                    latency_cycles=float(row.latency or 0),
-                    source=f"hls report {path.name}: {row.name}",
+        if stem in best:
+            kept, loser = (best[stem], (path, rows))
+            if len(rows) > len(best[stem][1]):
+                kept, loser = (path, rows), best[stem]
+            best[stem] = kept
+            skipped.append(
+                SkippedReport(
+                    loser[0],
+                    f"same design as {kept[0].name} ({len(kept[1])} usable operator rows "
+                    f"against {len(loser[1])}), read from that file instead",
                 )
             )
-    return rows
+        else:
+            best[stem] = (path, rows)
+    for entry in skipped:
+        _logger.info("skipping %s: %s", entry.path, entry.reason)
+    return ReportScan(
+        rows=tuple(row for _, rows in best.values() for row in rows),
+        used=tuple(path for path, _ in best.values()),
+        skipped=tuple(sorted(skipped, key=lambda entry: entry.path)),
+    )
+
+
+def rows_from_reports(
+    directory: str | os.PathLike[str], *, family: str | None = None
+) -> list[OperatorMeasurement]:
+    """Read the operator rows of every HLS report under ``directory``.
+
+    The rows of :func:`scan_reports`, which also says which files it skipped and why.
+
+    Args:
+        directory: Folder searched recursively.
+        family: Device family of every row; ``None`` infers it from each report's part.
+
+    Returns:
+        One measurement per usable operator row (``source`` names the file and the operator).
+
+    Raises:
+        HardwareModelError: As :func:`scan_reports`.
+    """
+    return list(scan_reports(directory, family=family).rows)
+
+
+def _usable_rows(path: Path, report: HlsReport, family: str | None) -> list[OperatorMeasurement]:
+    mapped = [
+        (row, kind)
+        for row in report.operators
+        if row.lut is not None and row.latency is not None and (kind := _kind_of(row)) is not None
+    ]
+    if not mapped:
+        return []
+    row_family = family or _family_of_part(report.part) or _device_family(report.part)
+    if row_family is None:
+        raise HardwareModelError(
+            f"{path}: part {report.part!r} belongs to no known family; pass family="
+        )
+    return [
+        OperatorMeasurement(
+            kind=kind,
+            widths=widths,
+            family=row_family,
+            lut=float(row.lut or 0),
+            ff=float(row.ff or 0),
+            dsp=float(row.dsp or 0),
+            bram_18k=0.0,
+            latency_cycles=float(row.latency or 0),
+            source=f"hls report {path.name}: {row.name}",
+        )
+        for row, (kind, widths) in mapped
+    ]
+
+
+def _why_unusable(report: HlsReport) -> str:
+    if not report.operators:
+        if report.utilization_kind == "post_synthesis":
+            return "no operator rows: a post-synthesis utilization report"
+        return "no operator rows in the report"
+    return (
+        f"none of its {len(report.operators)} operator rows has a library kind, a LUT count "
+        "and a known latency"
+    )
 
 
 def characterize(
@@ -339,7 +431,9 @@ def characterize(
         workers: Parallel Yosys processes.
 
     Returns:
-        An :class:`OperatorLibrary` fitted on all rows.
+        An :class:`OperatorLibrary` fitted on all rows. With ``reports_dir``, its
+        ``provenance`` holds ``reports_dir`` and ``skipped_reports``: one
+        ``{"path", "reason"}`` record per file :func:`scan_reports` skipped.
 
     Raises:
         HardwareModelError: If neither source is asked for or no operator row is found.
@@ -347,10 +441,25 @@ def characterize(
     if reports_dir is None and not synthesis:
         raise HardwareModelError("characterize needs reports_dir, synthesis=True, or both")
     rows: list[OperatorMeasurement] = []
+    provenance: dict[str, object] = {}
     if reports_dir is not None:
-        rows += rows_from_reports(reports_dir)
+        scan = scan_reports(reports_dir)
+        rows += scan.rows
+        provenance["reports_dir"] = str(reports_dir)
+        provenance["skipped_reports"] = [
+            {"path": str(entry.path), "reason": entry.reason} for entry in scan.skipped
+        ]
     if synthesis:
         rows += characterize_synthesis(family, sweep, workers=workers)
     if not rows:
-        raise HardwareModelError(f"{reports_dir}: no operator rows found in the HLS reports")
-    return OperatorLibrary(rows).fit()
+        skipped = provenance.get("skipped_reports") or []
+        detail = (
+            f" ({len(skipped)} file(s) skipped, first: {skipped[0]['path']}: "
+            f"{skipped[0]['reason']})"
+            if skipped
+            else ""
+        )
+        raise HardwareModelError(
+            f"{reports_dir}: no operator rows found in the HLS reports{detail}"
+        )
+    return OperatorLibrary(rows, provenance=provenance or None).fit()

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from hardware_models._errors import ReportError
 from hardware_models._report import HlsReport
-from hardware_models._text_report import (
-    is_csynth_rpt,
+from hardware_models._summary_report import is_summary_rpt, read_summary_rpt
+from hardware_models._text_report import is_csynth_rpt, read_csynth_rpt
+from hardware_models._utilization_report import (
     is_utilization_rpt,
-    read_csynth_rpt,
     read_utilization_rpt,
+    vivado_command,
 )
 from hardware_models._xml_report import read_xml_report
 
@@ -34,8 +35,14 @@ def read_report(path: str | os.PathLike[str]) -> HlsReport:
     """Read an HLS or synthesis report into an :class:`HlsReport`.
 
     Accepted, chosen by content: Vivado HLS / Vitis HLS ``csynth.xml`` and
-    ``<module>_csynth.xml`` (2018.x to 2023.x), the text ``*_csynth.rpt``, and Vivado
-    ``report_utilization`` output (post-synthesis numbers).
+    ``<module>_csynth.xml`` (2018.x to 2024.1), the text ``<module>_csynth.rpt`` (the
+    2018.x/2019.x layout with ``+ Timing (ns):`` and the 2020.1+ layout), the top-level
+    Vitis ``csynth.rpt`` ("Synthesis Summary", 2020.2+), and Vivado ``report_utilization``
+    output (post-synthesis numbers). Required totals (part, top, resources, and the target
+    clock where the layout prints one) must be readable; an optional detail that is not
+    (a module's latency, a row of a detail table) is left out and named in
+    ``HlsReport.warnings``. A utilization report that does not count the whole design
+    (black boxes) reads with ``complete=False``.
 
     Args:
         path: The report file.
@@ -65,12 +72,21 @@ def read_report(path: str | os.PathLike[str]) -> HlsReport:
     text = body.decode("utf-8", errors="replace")
     if is_csynth_rpt(text):
         return read_csynth_rpt(file, text)
+    if is_summary_rpt(text):
+        return read_summary_rpt(file, text)
     if is_utilization_rpt(text):
         return read_utilization_rpt(file, text)
+    command = vivado_command(text)
+    if command is not None:
+        raise ReportError(
+            file,
+            f"a Vivado {command} report, not a report_utilization one: it holds no resource "
+            "counts of the design",
+        )
     raise ReportError(
         file,
-        "unknown report kind: expected an HLS csynth.xml, an HLS *_csynth.rpt or a Vivado "
-        "report_utilization file",
+        "unknown report kind: expected an HLS csynth.xml, an HLS csynth.rpt or *_csynth.rpt, "
+        "or a Vivado report_utilization file",
     )
 
 

@@ -9,8 +9,6 @@ DSP slices (``DSP48E1``/``DSP48E2``/``DSP58``), 18 Kb block RAMs and 288 Kb Ultr
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +32,7 @@ RESOURCE_KEYS: tuple[str, ...] = ("LUT", "FF", "DSP", "BRAM_18K", "URAM")
 #: printed ``undef`` or ``?`` (data-dependent loop bounds).
 CycleRange = tuple[int | None, int | None]
 
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 
 _TOOLS = ("vivado_hls", "vitis_hls", "vivado")
 _UTILIZATION_KINDS = ("hls_estimate", "post_synthesis")
@@ -140,18 +138,33 @@ class HlsReport:
         tool_version: Release such as ``2020.1``.
         part: Target part exactly as the report names it (``xc7z020-clg400-1``).
         top: Top function or design name.
-        target_clock_ns: Requested clock period in ns, or ``None`` (utilization reports).
-        estimated_clock_ns: Clock period the HLS tool estimated in ns, or ``None``.
-        latency_cycles: (best, worst) latency in clock cycles, or ``None`` if not reported.
-        interval: (min, max) initiation interval in clock cycles, or ``None``.
+        target_clock_ns: Requested clock period in ns, or ``None`` (utilization reports and
+            the Vitis "Synthesis Summary" ``csynth.rpt``, which print none).
+        estimated_clock_ns: Clock period the HLS tool estimated in ns, or ``None``; 0.0 where
+            the tool found no logic path (a design synthesized away, Vivado HLS 2018.2).
+        latency_cycles: (best, worst) latency in clock cycles, or ``None`` if not reported;
+            ``(None, worst)`` from the "Synthesis Summary", which prints the worst case only.
+        interval: (min, max) initiation interval in clock cycles, or ``None``; a range the
+            tool writes as ``"42 ~ 105"`` reads as ``(42, 105)``.
         resources: Resource counts used by the design.
         available: Resource counts of the part.
         modules: Per-module records where the report has them (Vitis ``ModuleInformation``,
-            text Instance tables).
+            text Instance tables, the module rows of the "Synthesis Summary").
         operators: Operator rows where the report has them (text Expression and operator-core
-            Instance rows, Vitis ``BindNode`` entries of type ``op``).
-        memories: Memory and FIFO rows where the report has them.
+            Instance rows, Vitis ``BindNode`` entries of type ``op`` and the Bind Op Report
+            of the "Synthesis Summary"). Interface adapters are not operators.
+        memories: Memory and FIFO rows where the report has them (interface adapters left
+            out).
         utilization_kind: ``hls_estimate`` (HLS reports) or ``post_synthesis`` (Vivado).
+        complete: Whether ``resources`` count the whole design. ``False`` where the report
+            itself says they leave part of it out (a Vivado utilization report of a design
+            with black boxes, or of an out-of-context wrapper with no logic): such counts must
+            not be used as the size of the design (``HlsCalibration.fit`` refuses them).
+        incomplete_reason: Why the counts are not complete, naming the report section that
+            says so; ``None`` where ``complete``.
+        warnings: Optional details the reader could not read and left out, one line each
+            (a garbled per-module latency, an unparsable detail table...). The required
+            totals are never among them: a report without them is refused.
     """
 
     path: Path
@@ -169,6 +182,9 @@ class HlsReport:
     operators: tuple[OperatorRow, ...] = ()
     memories: tuple[MemoryRow, ...] = ()
     utilization_kind: str = "hls_estimate"
+    complete: bool = True
+    incomplete_reason: str | None = None
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.tool not in _TOOLS:
@@ -177,6 +193,11 @@ class HlsReport:
             raise HardwareModelError(
                 f"HlsReport.utilization_kind must be one of {_UTILIZATION_KINDS}, "
                 f"got {self.utilization_kind!r}"
+            )
+        if self.complete != (self.incomplete_reason is None):
+            raise HardwareModelError(
+                "HlsReport.incomplete_reason must be given exactly when complete is False, got "
+                f"complete={self.complete!r}, incomplete_reason={self.incomplete_reason!r}"
             )
         for name in ("resources", "available"):
             keys = tuple(getattr(self, name))
@@ -238,11 +259,17 @@ class HlsReport:
             ],
             "memories": [dict(vars(m)) for m in self.memories],
             "utilization_kind": self.utilization_kind,
+            "complete": self.complete,
+            "incomplete_reason": self.incomplete_reason,
+            "warnings": list(self.warnings),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> HlsReport:
         """Rebuild a report from :meth:`to_dict` output.
+
+        Version 1 dictionaries (written before ``complete`` and ``warnings`` existed) read as
+        complete reports without warnings.
 
         Args:
             data: A dictionary written by :meth:`to_dict` (possibly through JSON).
@@ -253,7 +280,7 @@ class HlsReport:
         Raises:
             HardwareModelError: If ``data`` carries another schema version.
         """
-        if data.get("version") != _SCHEMA_VERSION:
+        if data.get("version") not in (1, _SCHEMA_VERSION):
             raise HardwareModelError(
                 f"HlsReport.from_dict: unsupported version {data.get('version')!r}, "
                 f"expected {_SCHEMA_VERSION}"
@@ -286,6 +313,9 @@ class HlsReport:
             ),
             memories=tuple(MemoryRow(**m) for m in data["memories"]),
             utilization_kind=data["utilization_kind"],
+            complete=data.get("complete", True),
+            incomplete_reason=data.get("incomplete_reason"),
+            warnings=tuple(data.get("warnings", ())),
         )
 
 
@@ -295,123 +325,3 @@ def _range_to_json(value: CycleRange | None) -> list[int | None] | None:
 
 def _range_from_json(value: list[int | None] | None) -> CycleRange | None:
     return None if value is None else (value[0], value[1])
-
-
-# --- helpers shared by the format readers ---------------------------------------------------
-
-# Operator cores are named <kind>_<in widths>_<out width>_<latency>[_<impl>]_<n>[_U<k>], with
-# each input width suffixed ``s`` (signed) or ``ns`` (not signed): ``mul_8s_8s_16_1_1``,
-# ``fadd_32ns_32ns_32_4_full_dsp_1``. Vivado HLS before 2020 prefixes the top name
-# (``myproject_mul_mul_16s_8s_24_1_1``), hence the search for the last word before the widths.
-_CORE_NAME = re.compile(
-    r"(?:^|_)(?P<kind>[a-z][a-z0-9]*)_(?P<inputs>(?:\d+n?s_)+)(?P<out>\d+)_(?P<latency>\d+)"
-    r"(?:_(?P<impl>[a-z][a-z_]*?))?_\d+(?:_U\d+)?$"
-)
-
-# Expression tables print the operation as a symbol or a word.
-_EXPRESSION_KINDS = {
-    "+": "add",
-    "-": "sub",
-    "*": "mul",
-    "/": "div",
-    "%": "rem",
-    "<<": "shl",
-    ">>": "shr",
-    "==": "icmp",
-}
-
-_UNDEFINED = ("undef", "?", "-", "")
-
-
-def parse_core_name(name: str) -> tuple[str, tuple[int, ...], int, str | None] | None:
-    """Split an operator-core RTL name into (kind, input widths, latency, impl).
-
-    Args:
-        name: A module or RTL name such as ``fadd_32ns_32ns_32_4_full_dsp_1_U142``.
-
-    Returns:
-        ``(kind, widths, latency, impl)`` or ``None`` if ``name`` is not an operator core.
-
-    Example:
-        >>> parse_core_name("fadd_32ns_32ns_32_4_full_dsp_1")
-        ('fadd', (32, 32), 4, 'full_dsp')
-        >>> parse_core_name("mul_8s_8s_16_1_1")
-        ('mul', (8, 8), 1, None)
-    """
-    match = _CORE_NAME.search(name)
-    if match is None:
-        return None
-    widths = tuple(int(w) for w in re.findall(r"(\d+)n?s_", match["inputs"]))
-    return match["kind"], widths, int(match["latency"]), match["impl"]
-
-
-def expression_kind(operation: str) -> str:
-    """Return the operator kind of an Expression-table operation (``+`` -> ``add``)."""
-    operation = operation.strip().lower()
-    return _EXPRESSION_KINDS.get(operation, operation)
-
-
-def is_undefined(text: str) -> bool:
-    """Tell whether a report cell holds no number on purpose (``undef``, ``?``, ``-``)."""
-    return text.strip().lower() in _UNDEFINED
-
-
-def parse_int(text: str, where: str) -> int:
-    """Parse a count, raising ``ValueError("<where>: ...")`` when it is not one.
-
-    Args:
-        text: The cell or element text.
-        where: Name of the field, for the message.
-
-    Returns:
-        The integer.
-
-    Raises:
-        ValueError: If ``text`` is not an integer.
-    """
-    cleaned = text.strip().replace(",", "")
-    try:
-        return int(cleaned)
-    except ValueError:
-        raise ValueError(f"{where}: expected an integer, got {text.strip()[:40]!r}") from None
-
-
-def parse_optional_int(text: str | None, where: str) -> int | None:
-    """Like :func:`parse_int`, but ``None`` for a missing or undefined value."""
-    if text is None or is_undefined(text):
-        return None
-    return parse_int(text, where)
-
-
-def parse_float(text: str, where: str) -> float:
-    """Parse a real number, optionally suffixed ``ns``; ``ValueError`` names ``where``."""
-    cleaned = text.strip()
-    if cleaned.endswith("ns"):
-        cleaned = cleaned[:-2].strip()
-    try:
-        value = float(cleaned)
-    except ValueError:
-        raise ValueError(f"{where}: expected a number, got {text.strip()[:40]!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: expected a finite number, got {text.strip()[:40]!r}")
-    return value
-
-
-def empty_resources() -> dict[str, int]:
-    """Return a fresh resource dictionary with every key of :data:`RESOURCE_KEYS` at 0."""
-    return dict.fromkeys(RESOURCE_KEYS, 0)
-
-
-def resource_key(tag: str) -> str | None:
-    """Map a report's resource name to a key of :data:`RESOURCE_KEYS`, or ``None``.
-
-    ``DSP48E`` (Vivado HLS, even on UltraScale+) and ``DSP`` (Vitis HLS) both become ``DSP``.
-    """
-    tag = tag.strip().upper()
-    if tag in ("DSP48E", "DSP48", "DSP", "DSP58"):
-        return "DSP"
-    if tag in ("BRAM_18K", "BRAM"):
-        return "BRAM_18K"
-    if tag in ("LUT", "FF", "URAM"):
-        return tag
-    return None

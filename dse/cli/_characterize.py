@@ -66,6 +66,11 @@ def main(args: argparse.Namespace) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     library.to_json(args.output)
     print(f"{len(library.rows_)} operator rows, {len(rows)} kinds -> {args.output}")
+    skipped = (library.provenance or {}).get("skipped_reports", [])
+    if skipped:
+        print(f"skipped {len(skipped)} report file(s):")
+        for entry in skipped:
+            print(f"  {entry['path']}: {entry['reason']}")
     return 0
 
 

@@ -87,10 +87,57 @@ def test_log_mean_with_few_pairs() -> None:
 
 
 def test_zero_synthesis_count_falls_back_to_least_squares() -> None:
-    calibration = HlsCalibration(("DSP",)).fit([({"DSP": 4}, {"DSP": 0})])
+    calibration = HlsCalibration(("DSP",)).fit(
+        [({"DSP": 4}, {"DSP": 0}), ({"DSP": 2}, {"DSP": 2})]
+    )
     assert calibration.methods_["DSP"] == "lstsq"
-    assert calibration.factors_["DSP"] == 0.0
-    assert math.isnan(calibration.relative_error_["DSP"])
+    assert calibration.factors_["DSP"] == pytest.approx((4 * 0 + 2 * 2) / (4**2 + 2**2))
+    assert calibration.relative_error_["DSP"] == pytest.approx(abs(0.2 * 2 - 2) / 2)
+
+
+def test_zero_factor_is_refused() -> None:
+    # Every post-synthesis count 0 would zero the resource in every corrected design.
+    with pytest.raises(HardwareModelError) as info:
+        HlsCalibration(("DSP",)).fit([({"DSP": 4}, {"DSP": 0})])
+    message = str(info.value)
+    assert message.startswith("HlsCalibration.fit: refusing factor 0.0 for 'DSP': every ")
+    assert "leave 'DSP' out of resources" in message and "\n" not in message
+
+
+def test_missing_key_is_no_information_not_zero() -> None:
+    calibration = HlsCalibration(("LUT", "DSP")).fit([({"LUT": 1000, "DSP": 10}, {"LUT": 500})])
+    assert calibration.factors_ == {"LUT": 0.5, "DSP": 1.0}
+    assert calibration.methods_["DSP"] == "none"
+
+
+@pytest.mark.parametrize("factor", [0.0, -1.0, math.nan, math.inf])
+def test_from_dict_refuses_zero_and_non_finite_factors(factor: float) -> None:
+    data = HlsCalibration(("LUT",)).fit([({"LUT": 10}, {"LUT": 5})]).to_dict()
+    with pytest.raises(HardwareModelError, match="from_dict: refusing factor"):
+        HlsCalibration.from_dict({**data, "factors_": {"LUT": factor}})
+
+
+def test_black_box_synthesis_report_is_refused() -> None:
+    # r07: the wrapper's synthesis utilization prints 0 everywhere (IPs as black boxes).
+    hls = read_report(FIXTURES / "vivado_hls_2019_mabonsoc_csynth.xml")
+    synth = read_report(FIXTURES / "vivado_2019_blackbox_utilization_synth.rpt")
+    with pytest.raises(HardwareModelError) as info:
+        HlsCalibration().fit([(hls, synth)])
+    message = str(info.value)
+    assert message.startswith("HlsCalibration.fit: pair 0 synth: ")
+    assert "does not count its whole design: section 'Black Boxes' lists 4" in message
+    assert "\n" not in message
+
+
+@pytest.mark.skipif(
+    not (SHARED_REPORTS.parent / "field_reports").is_dir(), reason="field reports are absent"
+)
+def test_field_black_box_pair_is_refused() -> None:
+    folder = SHARED_REPORTS.parent / "field_reports" / "r07_vivado2019_1_z7020_util"
+    hls = read_report(folder / "mabonsoc_csynth.xml")
+    synth = read_report(folder / "design_1_wrapper_utilization_synth.rpt")
+    with pytest.raises(HardwareModelError, match="section 'Black Boxes'"):
+        HlsCalibration().fit([(hls, synth)])
 
 
 def test_constructor_stores_parameters_unchanged() -> None:
@@ -123,7 +170,7 @@ def test_not_fitted() -> None:
 
 
 def test_json_round_trip_and_pickle() -> None:
-    pairs = [({"LUT": 100, "DSP": 4}, {"LUT": 60, "DSP": 0})]
+    pairs = [({"LUT": 100, "DSP": 4}, {"LUT": 60, "DSP": 2})]
     calibration = HlsCalibration(("LUT", "DSP", "URAM")).fit(pairs)
     data = json.loads(json.dumps(calibration.to_dict()))
     assert data["version"] == 1

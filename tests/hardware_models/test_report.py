@@ -20,6 +20,11 @@ from hardware_models import (
 )
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+#: Fixtures that read_report refuses on purpose, each with its own test below.
+REFUSED_FIXTURES = {"vivado_2019_clock_utilization_routed.rpt"}  # not a utilization report
+READABLE_FIXTURES = sorted(
+    p.name for p in FIXTURES.iterdir() if p.is_file() and p.name not in REFUSED_FIXTURES
+)
 SHARED_REPORTS = Path(
     os.environ.get(
         "DSE_HLS_REPORTS", Path(__file__).resolve().parents[3] / "shared" / "hls_reports"
@@ -323,13 +328,21 @@ def test_content_decides_not_file_name(tmp_path: Path) -> None:
     assert read_report(str(renamed)).tool == "vivado"
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir()))
+@pytest.mark.parametrize("name", READABLE_FIXTURES)
 def test_report_value_round_trips_and_hashes(name: str) -> None:
     report = read_report(FIXTURES / name)
     again = HlsReport.from_dict(json.loads(json.dumps(report.to_dict())))
     assert again == report
     assert hash(again) == hash(report)
-    assert report.to_dict()["version"] == 1
+    assert report.to_dict()["version"] == 2
+
+
+def test_version_1_dictionaries_still_read() -> None:
+    report = read_report(FIXTURES / "vivado_hls_2020_csynth.xml")
+    data = report.to_dict()
+    for key in ("complete", "incomplete_reason", "warnings"):
+        del data[key]
+    assert HlsReport.from_dict({**data, "version": 1}) == report
 
 
 def test_fixtures_stay_small() -> None:
@@ -515,14 +528,30 @@ def test_report_error_pickles() -> None:
     assert (again.path, again.reason, str(again)) == ("a/b.xml", "empty file", str(error))
 
 
-def test_rpt_ragged_table_row(tmp_path: Path) -> None:
+def test_rpt_ragged_detail_row_costs_only_its_table(tmp_path: Path) -> None:
+    # The row of add_ln12 in the Expression table loses a cell: the table is left out and
+    # named in the warnings, the totals and every other table stay.
     text = (FIXTURES / "toy_csynth.rpt").read_text().replace("|   0|  0|  41|", "|   0|  41|", 1)
+    report = read_report(_write(tmp_path, text, "toy_csynth.rpt"))
+    assert report.resources == _res(492, 350, 3, 1)
+    assert (report.target_clock_ns, report.latency_cycles) == (5.0, (12, None))
+    (warning,) = report.warnings
+    assert warning.startswith("Expression table: malformed table at line")
+    assert "6 cells where its header has 7" in warning
+    assert {o.impl for o in report.operators} == {"full_dsp", None}  # the two cores only
+    assert len(report.modules) == 1 and len(report.memories) == 1
+
+
+def test_rpt_ragged_required_row_is_an_error(tmp_path: Path) -> None:
+    total = "|Total            |        1|    3|     350|    492|    0|"
+    text = (FIXTURES / "toy_csynth.rpt").read_text()
+    assert total in text
+    text = text.replace(total, "|Total            |        1|    3|     350|    492|")
     reason = _error(_write(tmp_path, text, "toy_csynth.rpt")).reason
-    assert reason.startswith("malformed table at line")
-    assert "6 cells where its header has 7" in reason
+    assert reason.startswith("'Utilization Estimates' / '* Summary:': malformed table at line")
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir()))
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir() if p.is_file()))
 def test_truncated_copies_fail_cleanly(tmp_path: Path, name: str) -> None:
     """Any prefix of a report either parses or raises ReportError, never another error."""
     data = (FIXTURES / name).read_bytes()
@@ -545,3 +574,290 @@ def test_report_value_checks_its_fields() -> None:
         HlsReport.from_dict({**data, "tool": "quartus"})
     with pytest.raises(HardwareModelError, match="resources must have exactly the keys"):
         HlsReport.from_dict({**data, "resources": {"LUT": 1}})
+
+
+# --- issue 11: layouts and values of other tool versions (fixtures trimmed from the field
+# reports of /work/shared/field_reports; each expected value is the one the file prints) -----
+
+
+def _multiset(rows: tuple) -> list:
+    return sorted(rows, key=repr)
+
+
+def test_range_in_a_module_interval_keeps_the_totals() -> None:
+    # Vitis 2024.1 (r01): a module's PipelineInitiationInterval is "42 ~ 105".
+    report = read_report(FIXTURES / "vitis_hls_2024_wrr_csynth.xml")
+    assert (report.tool, report.tool_version, report.part, report.top) == (
+        "vitis_hls",
+        "2024.1",
+        "xc7z020-clg400-1",
+        "weighted_rr",
+    )
+    assert report.resources == _res(2496, 1751, 0, 5)
+    assert report.latency_cycles == (11, 143)
+    assert report.interval == (12, 144)
+    assert (report.target_clock_ns, report.estimated_clock_ns) == (10.0, 7.3)
+    assert report.warnings == ()
+    by_name = {m.name: m for m in report.modules}
+    pipeline = by_name["Block_entry_split_proc_Pipeline_VITIS_LOOP_29_2"]
+    assert (pipeline.latency_cycles, pipeline.interval) == ((43, 106), (42, 105))
+    assert by_name["Block_entry_split_proc"].interval == (11, 143)
+    assert by_name["weighted_rr"].interval == (12, 144)
+    assert pipeline.resources == _res(439, 326, 0, 0)
+
+
+def test_latency_range_reads_as_min_max(tmp_path: Path) -> None:
+    # A latency cell written as a range: its low end is the best case, its high end the worst.
+    text = (FIXTURES / "vitis_hls_2024_wrr_csynth.xml").read_text()
+    text = text.replace("<Best-caseLatency>43<", "<Best-caseLatency>43 ~ 64<")
+    text = text.replace("<Worst-caseLatency>106<", "<Worst-caseLatency>64 ~ 106<")
+    assert text.count(" ~ ") == 5  # the two above and the three intervals
+    report = read_report(_write(tmp_path, text))
+    pipeline = {m.name: m for m in report.modules}[
+        "Block_entry_split_proc_Pipeline_VITIS_LOOP_29_2"
+    ]
+    assert pipeline.latency_cycles == (43, 106)
+    assert report.warnings == ()
+    toy = (
+        (FIXTURES / "toy_csynth.rpt")
+        .read_text()
+        .replace("|       12|        ?|", "|  12 ~ 14|   14 ~ ?|")
+    )
+    assert "|  12 ~ 14|   14 ~ ?|" in toy
+    assert read_report(_write(tmp_path, toy, "toy_csynth.rpt")).latency_cycles == (12, None)
+
+
+def test_interface_adapters_are_neither_operators_nor_memories() -> None:
+    # r01's top module binds control_s_axi_U and gmem_m_axi_U as BINDTYPE="adapter" with an
+    # empty OPTYPE (r02 has the same s_axilite adapter).
+    report = read_report(FIXTURES / "vitis_hls_2024_wrr_csynth.xml")
+    assert [o.kind for o in report.operators] == ["add", "setlt", "select", "seteq", "add"]
+    assert all(o.kind for o in report.operators)
+    names = {o.name for o in report.operators} | {m.name for m in report.memories}
+    assert not names & {"control_s_axi_U", "gmem_m_axi_U"}
+    (counters,) = report.memories
+    assert (counters.name, counters.kind, counters.bram_18k, counters.impl) == (
+        "counters_U",
+        "ram_1p",
+        1,
+        "bram",
+    )
+    assert (counters.bits, counters.words, counters.banks) == (32, 4, 1)  # STORAGESIZE
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "check", "warning"),
+    [
+        (  # a garbled module interval: the module stays, its interval is dropped
+            "<PipelineInitiationInterval>42 ~ 105<",
+            "<PipelineInitiationInterval>42 ~ lots<",
+            lambda r: (
+                {m.name: m for m in r.modules}[
+                    "Block_entry_split_proc_Pipeline_VITIS_LOOP_29_2"
+                ].interval
+                is None
+            ),
+            "module 'Block_entry_split_proc_Pipeline_VITIS_LOOP_29_2': "
+            "<PipelineInitiationInterval>: expected an integer or a range 'min ~ max', "
+            "got '42 ~ lots'; left out",
+        ),
+        (  # a garbled module resource: that module record is dropped
+            "<FF>326</FF>",
+            "<FF>3x6</FF>",
+            lambda r: [m.name for m in r.modules] == ["Block_entry_split_proc", "weighted_rr"],
+            "module 'Block_entry_split_proc_Pipeline_VITIS_LOOP_29_2': "
+            "<Module Block_entry_split_proc_Pipeline_VITIS_LOOP_29_2/Resources/FF>: expected "
+            "an integer, got '3x6'; left out",
+        ),
+        (  # a garbled top-level interval: None, the totals stay
+            "<Interval-min>12<",
+            "<Interval-min>twelve<",
+            lambda r: r.interval is None and r.latency_cycles == (11, 143),
+            "<Interval-min>: expected an integer, got 'twelve'; left out",
+        ),
+        (  # a garbled bind node: that row is dropped
+            'LATENCY="0" LOOP="" OPTYPE="add"',
+            'LATENCY="zero" LOOP="" OPTYPE="add"',
+            lambda r: "add_ln36_fu_312_p2" not in {o.name for o in r.operators},
+            "module 'Block_entry_split_proc': BindNode 'add_ln36_fu_312_p2' LATENCY: expected "
+            "an integer, got 'zero'; left out",
+        ),
+    ],
+)
+def test_unreadable_optional_detail_never_costs_the_totals(
+    tmp_path: Path, old: str, new: str, check: object, warning: str
+) -> None:
+    text = (FIXTURES / "vitis_hls_2024_wrr_csynth.xml").read_text()
+    assert text.count(old) == 1
+    report = read_report(_write(tmp_path, text.replace(old, new)))
+    assert report.resources == _res(2496, 1751, 0, 5)
+    assert (report.part, report.top, report.target_clock_ns) == (
+        "xc7z020-clg400-1",
+        "weighted_rr",
+        10.0,
+    )
+    assert report.warnings == (warning,)
+    assert check(report)  # type: ignore[operator]
+
+
+def test_synthesis_summary_reads_as_its_xml_twin() -> None:
+    # r01: the top-level csynth.rpt ("Synthesis Summary", Vitis 2020.2+) and its csynth.xml.
+    rpt = read_report(FIXTURES / "vitis_hls_2024_wrr_csynth.rpt")
+    xml = read_report(FIXTURES / "vitis_hls_2024_wrr_csynth.xml")
+    for field in ("tool", "tool_version", "part", "top", "resources", "utilization_kind"):
+        assert getattr(rpt, field) == getattr(xml, field), field
+    # The layout prints one latency and interval per module, the worst case.
+    assert rpt.latency_cycles == (None, xml.latency_cycles[1]) == (None, 143)
+    assert rpt.interval == (None, xml.interval[1]) == (None, 144)
+    # It prints no clock period and no available resources.
+    assert (rpt.target_clock_ns, rpt.estimated_clock_ns) == (None, None)
+    assert rpt.available == _res(0, 0, 0, 0)
+    assert _multiset(tuple((m.name, m.resources) for m in rpt.modules)) == _multiset(
+        tuple((m.name, m.resources) for m in xml.modules)
+    )
+    worst = {m.name: m.latency_cycles[1] for m in xml.modules if m.latency_cycles}
+    assert {m.name: m.latency_cycles[1] for m in rpt.modules if m.latency_cycles} == worst
+    assert _multiset(rpt.operators) == _multiset(xml.operators)
+    assert rpt.memories == xml.memories  # interface rows of the Storage Report left out
+    assert rpt.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("stem", "latency", "interval", "estimated"),
+    [
+        ("vivado_hls_2019_mabonsoc_csynth", (51, 51), (48, 48), 8.75),  # r07, 2019.1
+        ("vivado_hls_2018_c_mnist_csynth", (None, None), (None, None), 8.419),  # r08, 2018.2
+    ],
+)
+def test_vivado_hls_2018_2019_text_layout_reads_as_its_xml_twin(
+    stem: str, latency: tuple, interval: tuple, estimated: float
+) -> None:
+    # "+ Timing (ns):", "+ Latency (clock cycles):" and a 5-column latency summary.
+    rpt = read_report(FIXTURES / f"{stem}.rpt")
+    xml = read_report(FIXTURES / f"{stem}.xml")
+    for field in (
+        "tool",
+        "tool_version",
+        "part",
+        "top",
+        "target_clock_ns",
+        "estimated_clock_ns",
+        "latency_cycles",
+        "interval",
+        "resources",
+        "available",
+    ):
+        assert getattr(rpt, field) == getattr(xml, field), field
+    assert (rpt.target_clock_ns, rpt.estimated_clock_ns) == (10.0, estimated)
+    assert (rpt.latency_cycles, rpt.interval) == (latency, interval)
+    assert rpt.warnings == ()
+
+
+def test_vivado_hls_2019_instances_and_expressions() -> None:
+    report = read_report(FIXTURES / "vivado_hls_2019_mabonsoc_csynth.rpt")
+    assert report.resources == _res(103630, 74546, 4, 1)
+    modules = {m.instance: m for m in report.modules}
+    log = modules["grp_log_28_15_s_fu_1233"]
+    assert (log.name, log.resources, log.latency_cycles, log.interval) == (
+        "log_28_15_s",
+        _res(1042, 639, 4, 1),
+        (6, 6),
+        (1, 1),
+    )
+    assert modules["grp_sqrt_fixed_28_15_s_fu_1153"].latency_cycles == (10, 10)
+    assert modules["mabonsoc_BUS_A_s_axi_U"].latency_cycles is None  # the bus adapter
+    # Core names shortened by the tool keep their kind, not their widths or latency.
+    cores = {o.name: o for o in report.operators if o.impl is None}
+    assert cores["mabonsoc_sdiv_32ng8j_U42"] == OperatorRow(
+        "mabonsoc_sdiv_32ng8j_U42", "sdiv", (), 1738, 2283, 0, None
+    )
+    assert {o.kind for o in cores.values()} == {"mux", "sdiv", "udiv"}
+    expressions = [o for o in report.operators if o.impl == "fabric"]
+    assert [o.kind for o in expressions] == ["and", "and", "select", "select", "xor"]
+    assert expressions[2].bit_widths == (1, 4)
+
+
+def test_vivado_hls_2018_instance_cores_and_unknown_latency() -> None:
+    report = read_report(FIXTURES / "vivado_hls_2018_c_mnist_csynth.rpt")
+    assert report.resources == _res(21133, 14744, 80, 3391)
+    assert report.available == _res(1728000, 3456000, 12288, 5376, 1280)
+    by_name = {o.name: o for o in report.operators}
+    assert by_name["c_mnist_fadd_32nsbzo_U1"] == OperatorRow(
+        "c_mnist_fadd_32nsbzo_U1", "fadd", (), 214, 227, 2, None
+    )
+    assert (by_name["c_mnist_fmul_32nsbAo_U17"].kind, by_name["c_mnist_fmul_32nsbAo_U17"].dsp) == (
+        "fmul",
+        3,
+    )
+    assert by_name["c_mnist_fcmp_32nsbBo_U33"].kind == "fcmp"
+    assert by_name["i_14_15_fu_4620_p2"] == OperatorRow(
+        "i_14_15_fu_4620_p2", "add", (64, 5), 71, 0, 0, 0, "fabric"
+    )
+    assert report.modules == ()
+    assert [(m.name, m.words, m.bits, m.bram_18k) for m in report.memories] == [
+        ("dense_6_bias_array_U", 784, 32, 2),
+        ("flatten_4_output_arr_9_U", 49, 32, 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "reason"),
+    [
+        (
+            "toy_csynth.rpt",
+            "+ Timing: ",
+            "+ Clocking: ",
+            "missing required table 'Performance Estimates' / '+ Timing:' / '* Summary:' "
+            "(the target clock)",
+        ),
+        (
+            "toy_csynth.rpt",
+            "|  Clock |  Target |",
+            "|  Clock |  Goal   |",
+            "Timing Summary: missing required column 'Target'",
+        ),
+        (
+            "vitis_hls_2024_wrr_csynth.rpt",
+            "+ Performance & Resource Estimates: ",
+            "+ Performance Estimates: ",
+            "missing required table '+ Performance & Resource Estimates:'",
+        ),
+        (
+            "vitis_hls_2024_wrr_csynth.rpt",
+            "|+ weighted_rr*",
+            "|+ weighted_xx*",
+            "'Performance & Resource Estimates' table: missing the row of the top module "
+            "'weighted_rr'",
+        ),
+        (
+            "vitis_hls_2024_wrr_csynth.rpt",
+            "|    LUT    |",
+            "|    ALM    |",
+            "'Performance & Resource Estimates' table: missing required column LUT",
+        ),
+    ],
+)
+def test_unknown_layout_names_what_is_missing(
+    tmp_path: Path, name: str, old: str, new: str, reason: str
+) -> None:
+    text = (FIXTURES / name).read_text()
+    assert old in text
+    assert _error(_write(tmp_path, text.replace(old, new), name)).reason == reason
+
+
+def test_design_synthesized_away() -> None:
+    # r11: Vivado HLS 2018.2, every resource 0, estimated clock 0.000, DSP48E tag.
+    report = read_report(FIXTURES / "vivado_hls_2018_empty_csynth.xml")
+    assert report.resources == _res(0, 0, 0, 0)
+    assert report.estimated_clock_ns == 0.0
+    assert report.target_clock_ns == 3.12
+    assert report.available["DSP"] == 6840
+    assert report.complete
+
+
+def test_incomplete_report_needs_a_reason() -> None:
+    data = read_report(FIXTURES / "vivado_hls_2020_csynth.xml").to_dict()
+    with pytest.raises(HardwareModelError, match="incomplete_reason must be given"):
+        HlsReport.from_dict({**data, "complete": False})
+    with pytest.raises(HardwareModelError, match="incomplete_reason must be given"):
+        HlsReport.from_dict({**data, "incomplete_reason": "why"})
