@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
@@ -10,20 +11,25 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from evaluators._accumulator import accumulate
 from evaluators._errors import EvaluationError
+from evaluators._fixed_point import FixedPoint, to_integers_
 from evaluators._weight_sharing import WeightSharing, share_weights
 from evaluators._workload import APPROXIMABLE
 
 if TYPE_CHECKING:
     from evaluators._configuration import ActivationFormat, Configuration
-    from evaluators._fixed_point import FixedPoint
 
 
 class QuantizedOutput(nn.Module):
-    """Wraps a layer so that its output passes through the accumulator, then activation format.
+    """Wraps a layer so that it sums in its accumulator format, then casts to its activations.
 
-    With `wrap` overflow the accumulator result is bit-true whatever the summation order, since
-    two's-complement addition is exact modulo 2^W; with `saturate` it bounds the final sum only.
+    With an accumulator the layer's sums are emulated as hls4ml computes them (see
+    :func:`~evaluators._accumulator.accumulate`): every product and the bias cast to the
+    accumulator, then added with its overflow mode, in the Latency kernels' order. The exact
+    accumulator value (float64) is then cast to a fixed-point activation format directly, so
+    no float32 rounding comes between; a float activation format reads it as float32 (exact
+    up to 24-bit accumulators). Without an accumulator the float32 sum is kept.
     """
 
     def __init__(
@@ -38,12 +44,22 @@ class QuantizedOutput(nn.Module):
         self.accumulator = accumulator
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.layer(x)
-        if self.accumulator is not None:
-            out = self.accumulator.quantize(out)
+        if self.accumulator is None:
+            out = self.layer(x)
+        else:
+            acc = accumulate(self.layer, x, self.accumulator)
+            if isinstance(self.activations, FixedPoint):
+                return _cast_exact(acc, self.activations)
+            out = acc.to(torch.float32)
         if self.activations is not None:
             out = self.activations.quantize(out)
         return out
+
+
+def _cast_exact(values: torch.Tensor, fmt: FixedPoint) -> torch.Tensor:
+    """``(res_T) acc``: float64 accumulator values cast to ``fmt``, returned as float32."""
+    scale = math.ldexp(1.0, fmt.fraction_bits)
+    return to_integers_(values * scale, fmt).mul_(1.0 / scale).to(torch.float32)
 
 
 class WeightCache:
@@ -125,8 +141,8 @@ def apply(
     """A new model computing what the accelerator would for `configuration`.
 
     Weights are replaced by their approximation (biases stay float32: HLS designs usually keep
-    a wide bias); layers with activation or accumulator formats are wrapped in
-    `QuantizedOutput`. The input model is never modified.
+    a wide bias, which a layer with an accumulator casts to it); layers with activation or
+    accumulator formats are wrapped in `QuantizedOutput`. The input model is never modified.
     """
     weights = approximate_weights(model, configuration, cache)
     new = copy.deepcopy(model)

@@ -26,7 +26,7 @@ from evaluators._format_base import (
     for_each_block,
 )
 
-__all__ = ["FixedPoint", "for_each_block", "quantize_fixed"]
+__all__ = ["FixedPoint", "for_each_block", "quantize_fixed", "round_scaled_", "to_integers_"]
 
 FixedRounding = Literal["nearest_even", "nearest_up", "truncate"]
 FixedOverflow = Literal["saturate", "wrap"]
@@ -35,6 +35,9 @@ _ROUNDINGS = ("nearest_even", "nearest_up", "truncate")
 _OVERFLOWS = ("saturate", "wrap")
 _MAX_WORD_LENGTH = 32
 _INTEGER_BITS_RANGE = (-64, 64)
+_FAST_MAX_INTEGER = 1 << 22  # float32 rounding trick bound on |q| (see _fast_body)
+# Scaled infinities: inputs that overflow the scaled range wrap to 0 (a multiple of 2**W).
+_HUGE = math.ldexp(1.0, 200)
 
 
 @dataclass(frozen=True)
@@ -205,18 +208,33 @@ def quantize_fixed(
 def _quantize(x: torch.Tensor, fmt: FixedPoint) -> torch.Tensor:
     if not (x.is_floating_point()):
         raise FormatError(f"FixedPoint.quantize.x: must be a floating tensor, got {x.dtype}")
-    if fmt.rounding == "nearest_even" and fmt.overflow == "saturate" and fmt.word_length <= 23:
+    if _fast_path_exact(fmt):
         return for_each_block(x, _fast_body(fmt))
     return for_each_block(x, _exact_body(fmt), (torch.float64, torch.float64))
 
 
+def _fast_path_exact(fmt: FixedPoint) -> bool:
+    """Whether :func:`_fast_body` is bit-true for ``fmt``: the bound is on the stored integer.
+
+    The float32 rounding trick is exact while ``|q| <= 2**22`` (see :func:`_fast_body`), and
+    the clamp bounds ``q`` by the integer range: signed ``W <= 23`` and unsigned ``W <= 22``.
+    """
+    q_low, q_high = fmt._int_range
+    return (
+        fmt.rounding == "nearest_even"
+        and fmt.overflow == "saturate"
+        and max(-q_low, q_high) <= _FAST_MAX_INTEGER
+    )
+
+
 def _fast_body(fmt: FixedPoint) -> Callable[..., None]:
-    """Four float32 ops per block for the common case (round half to even, saturate, W<=23).
+    """Four float32 ops per block for the common case (round half to even, saturate).
 
     Clamping before rounding equals clamping after (the bounds are grid points). Adding and
     subtracting ``1.5 * 2**(23-F)`` rounds to a multiple of the step with the FPU's own
-    round-half-to-even, exact while ``|x| <= 2**(22-F)``, which the clamp guarantees for
-    ``W <= 23``; the subtraction also turns -0 into +0.
+    round-half-to-even: ``q + 1.5 * 2**23`` (``q = x * 2**F``) lies in ``[2**23, 2**24]``,
+    where float32 values are the integers, only while ``|q| <= 2**22``; the clamp guarantees
+    it for the formats :func:`_fast_path_exact` admits. The subtraction also turns -0 into +0.
     """
     low, high = fmt.min_value, fmt.max_value
     magic = math.ldexp(1.5, 23 - fmt.fraction_bits)
@@ -231,31 +249,71 @@ def _fast_body(fmt: FixedPoint) -> Callable[..., None]:
 def _exact_body(fmt: FixedPoint) -> Callable[..., None]:
     """General path in float64: every step below is exact for float32 inputs and W <= 32."""
     scale = math.ldexp(1.0, fmt.fraction_bits)
-    q_low, q_high = fmt._int_range
-    modulus = float(1 << fmt.word_length)
-    # float32 inputs that overflow the scaled range are multiples of 2**104 (wrap to 0).
-    huge = math.ldexp(1.0, 200)
 
     def body(src: torch.Tensor, out: torch.Tensor, q: torch.Tensor, tmp: torch.Tensor) -> None:
         q.copy_(src).mul_(scale)
-        if fmt.rounding == "nearest_even":
-            q.round_()
-        elif fmt.rounding == "nearest_up":
-            q.add_(0.5).floor_()  # exact in float64: q has at most 24 significant bits
-        else:
-            q.floor_()
-        torch.nan_to_num(q, nan=0.0, posinf=huge, neginf=-huge, out=q)
-        if fmt.overflow == "saturate":
-            q.clamp_(q_low, q_high)
-        else:
-            # q mod 2**W keeps a subset of q's bits, so both lines are exact.
-            torch.mul(q, 1.0 / modulus, out=tmp).floor_()
-            q.sub_(tmp.mul_(modulus))
-            if fmt.signed:  # [0, 2**W) -> [-2**(W-1), 2**(W-1))
-                torch.sub(q, modulus, out=tmp)
-                torch.where(q > q_high, tmp, q, out=q)
-        q.add_(0.0)  # -0 -> +0: fixed point has a single zero
+        to_integers_(q, fmt, tmp)
         torch.mul(q, 1.0 / scale, out=q)
         out.copy_(q)
 
     return body
+
+
+def to_integers_(
+    scaled: torch.Tensor, fmt: FixedPoint, scratch: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Turn ``x * 2**F`` into the stored integer ``q`` of ``fmt``, in place, in float64.
+
+    Bit-true whenever ``scaled`` holds at most 52 significant bits per value, which covers
+    float32 values and exact products of two float32 values (48 bits): the scaling by
+    ``2**F`` was exact, rounding to an integer is exact (``nearest_up`` adds 0.5 before the
+    floor, exact below 53 bits), and the wrap keeps a subset of the bits of ``q``. NaN becomes
+    0, +-inf saturate or wrap to 0, and -0 becomes +0, as in :func:`quantize_fixed`. A float32
+    tensor works the same for finite values below ``2**23`` (the accumulator uses both).
+
+    Args:
+        scaled: float64 tensor of ``x * 2**F``; overwritten with ``q``.
+        fmt: The format (its word length, signedness, rounding and overflow are used).
+        scratch: buffer shaped and typed like ``scaled`` (allocated when None); only the wrap
+            mode uses it.
+
+    Returns:
+        ``scaled``, now holding integer-valued float64 in the format's integer range.
+
+    Example:
+        >>> to_integers_(torch.tensor([2.5, -7.0], dtype=torch.float64), FixedPoint(3, 3))
+        tensor([ 2., -4.], dtype=torch.float64)
+    """
+    q = round_scaled_(scaled, fmt.rounding)
+    q_low, q_high = fmt._int_range
+    torch.nan_to_num(q, nan=0.0, posinf=_HUGE, neginf=-_HUGE, out=q)
+    if fmt.overflow == "saturate":
+        q.clamp_(q_low, q_high)
+    else:
+        tmp = torch.empty_like(q) if scratch is None else scratch
+        modulus = float(1 << fmt.word_length)
+        # q mod 2**W keeps a subset of q's bits, so both lines are exact.
+        torch.mul(q, 1.0 / modulus, out=tmp).floor_()
+        q.sub_(tmp.mul_(modulus))
+        if fmt.signed:  # [0, 2**W) -> [-2**(W-1), 2**(W-1))
+            torch.sub(q, modulus, out=tmp)
+            torch.where(q > q_high, tmp, q, out=q)
+    return q.add_(0.0)  # -0 -> +0: fixed point has a single zero
+
+
+def round_scaled_(scaled: torch.Tensor, rounding: str) -> torch.Tensor:
+    """Round float64 ``x * 2**F`` to an integer in place with a FixedPoint rounding mode.
+
+    Only the quantization step of :func:`to_integers_` (no overflow, NaN and inf kept), under
+    the same contract: exact for float64 values of at most 52 significant bits, and float32
+    values below ``2**23``.
+
+    Example:
+        >>> round_scaled_(torch.tensor([2.5, -2.5], dtype=torch.float64), "nearest_up")
+        tensor([ 3., -2.], dtype=torch.float64)
+    """
+    if rounding == "nearest_even":
+        return scaled.round_()
+    if rounding == "nearest_up":
+        return scaled.add_(0.5).floor_()  # exact below 53 significant bits (see above)
+    return scaled.floor_()

@@ -17,6 +17,11 @@ Points are the distinct values with their counts. Groups with more values than
 sum and sum of squares per bin, so every cost is still the exact SSE of the raw values); only
 cluster boundaries are then restricted to bin edges, which costs well under 0.1 % of the
 inertia in practice (the tests compare against the exact ``kmeans1d``).
+
+Centroids are exact where they can be: each is a member of its cluster plus the mean
+deviation from it, clipped to the cluster's range, so a cluster of identical values (pruned
+zeros, already quantized weights) has exactly that value as centroid and no inertia. The DP's
+costs use sums centred on the group mean for accuracy; centroids never go through them.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ class _Points:
         offsets: ``offsets[g]:offsets[g+1]`` are the points of group ``g``.
         element_point: Global point index of every input value, shape of the input rows.
         shift: Mean subtracted from each group before the sums (for accurate costs).
+        low: Smallest raw (uncentred) value per point.
+        high: Largest raw value per point (equal to ``low`` for a point of one value).
     """
 
     weight: np.ndarray
@@ -59,6 +66,13 @@ class _Points:
     offsets: np.ndarray
     element_point: np.ndarray
     shift: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    def representative(self) -> np.ndarray:
+        """A raw value per point: the value itself, or the bin mean clipped to the bin."""
+        mean = self.total / self.weight + np.repeat(self.shift, np.diff(self.offsets))
+        return np.where(self.low == self.high, self.low, np.clip(mean, self.low, self.high))
 
 
 def _as_rows(values: np.ndarray | torch.Tensor, field: str) -> np.ndarray:
@@ -83,9 +97,10 @@ def _distinct_points(rows: np.ndarray) -> _Points:
     groups, n = rows.shape
     shift = rows.mean(axis=1)
     order = np.argsort(rows, axis=1, kind="stable")
-    ordered = np.take_along_axis(rows, order, axis=1) - shift[:, None]
+    raw = np.take_along_axis(rows, order, axis=1)
+    ordered = raw - shift[:, None]
     new = np.ones((groups, n), dtype=bool)
-    new[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    new[:, 1:] = raw[:, 1:] != raw[:, :-1]  # raw values: centring may merge neighbours
     point_sorted = np.cumsum(new.ravel()) - 1
     flat = ordered.ravel()
     offsets = np.zeros(groups + 1, dtype=np.int64)
@@ -99,6 +114,8 @@ def _distinct_points(rows: np.ndarray) -> _Points:
         offsets=offsets,
         element_point=element_point,
         shift=shift,
+        low=raw[new],
+        high=raw[new],
     )
 
 
@@ -129,10 +146,23 @@ def _bin_edges(centred: np.ndarray, bins: int) -> np.ndarray:
 def _binned_points(rows: np.ndarray, bins: int) -> _Points:
     """Bin each (large) row to at most ``bins`` weighted points (see :func:`_bin_edges`)."""
     weights, totals, squares, points_per_row, element_point = [], [], [], [], []
+    lows, highs = [], []
     shift = rows.mean(axis=1)
     offset = 0
     for row, mean in zip(rows, shift, strict=True):
         centred = row - mean
+        distinct = _few_distinct(row, bins)
+        if distinct is not None:  # one point per value: exact, like _distinct_points
+            value, index, count = distinct
+            weights.append(count.astype(np.float64))
+            totals.append(count * (value - mean))
+            squares.append(count * np.square(value - mean))
+            lows.append(value)
+            highs.append(value)
+            element_point.append(index + offset)
+            points_per_row.append(value.size)
+            offset += value.size
+            continue
         edges = _bin_edges(centred, bins)
         index = np.searchsorted(edges[1:-1], centred, side="right")
         count = np.bincount(index, minlength=edges.size)
@@ -141,6 +171,9 @@ def _binned_points(rows: np.ndarray, bins: int) -> _Points:
         weights.append(count[used].astype(np.float64))
         totals.append(np.bincount(index, weights=centred, minlength=edges.size)[used])
         squares.append(np.bincount(index, weights=centred * centred, minlength=edges.size)[used])
+        low, high = _extremes(index, row, edges.size)
+        lows.append(low[used])
+        highs.append(high[used])
         element_point.append(compact[index] + offset)
         points_per_row.append(used.size)
         offset += used.size
@@ -153,7 +186,57 @@ def _binned_points(rows: np.ndarray, bins: int) -> _Points:
         offsets=offsets,
         element_point=np.stack(element_point),
         shift=shift,
+        low=np.concatenate(lows),
+        high=np.concatenate(highs),
     )
+
+
+def _few_distinct(row: np.ndarray, bins: int) -> tuple[np.ndarray, ...] | None:
+    """``(values, inverse, counts)`` of a large row with at most ``bins`` distinct values.
+
+    Such a row (pruned or already quantized weights) needs no binning, and binning could put
+    two of its values in one bin. A strided sample screens continuous data out for the cost
+    of sorting the sample; only rows that look discrete are sorted in full.
+    """
+    if np.unique(row[:: max(1, row.size // _SAMPLE)]).size > bins:
+        return None
+    value, index, count = np.unique(row, return_inverse=True, return_counts=True)
+    return (value, index.reshape(-1), count) if value.size <= bins else None
+
+
+def _extremes(labels: np.ndarray, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest value per label (+inf and -inf for labels without values)."""
+    low = np.full(size, np.inf)
+    high = np.full(size, -np.inf)
+    np.minimum.at(low, labels, values)
+    np.maximum.at(high, labels, values)
+    return low, high
+
+
+def _exact_means(
+    labels: np.ndarray, values: np.ndarray, counts: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean value per label, exact for labels whose values are all equal.
+
+    Each mean is the label's smallest value plus the mean deviation from it, clipped to the
+    label's range: deviations of equal values are exactly 0, so such a label's mean is its
+    value bit for bit, where ``sum / count`` may not round trip (``3 * 0.1 / 3 != 0.1``).
+
+    Args:
+        labels: Label of every value, in ``0..size-1``.
+        values: The raw values.
+        counts: Weight of every value (a count); the mean is weighted by it.
+        size: Number of labels.
+
+    Returns:
+        ``(means, weight)``: NaN where a label has no values, and the weight per label.
+    """
+    low, high = _extremes(labels, values, size)
+    weight = np.bincount(labels, weights=counts, minlength=size)
+    deviation = np.bincount(labels, weights=counts * (values - low[labels]), minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.clip(low + deviation / weight, low, high) + 0.0  # -0 -> +0
+    return np.where(weight > 0, means, np.nan), weight
 
 
 def _points(rows: np.ndarray, k: int) -> _Points:
@@ -225,6 +308,11 @@ def _solve(points: _Points, k_max: int, keep_choices: bool) -> tuple[np.ndarray,
         best = row
         if choice is not None:
             choices.append(choice)
+    # A group whose points each hold one value has no inertia once every point is a cluster;
+    # the cost sums would leave rounding noise there.
+    single = np.logical_and.reduceat(points.low == points.high, starts)
+    covered = np.arange(1, k_max + 1)[:, None] >= sizes[None, :]
+    curve[covered & single[None, :]] = 0.0
     return np.maximum(curve, 0.0), choices
 
 
@@ -248,10 +336,8 @@ def _cluster_batch(rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     group_of_point = np.repeat(np.arange(groups), sizes)
     local = running - running[offsets[:-1]][group_of_point]
     cluster_id = group_of_point * k + local
-    total = np.bincount(cluster_id, weights=points.total, minlength=groups * k)
-    weight = np.bincount(cluster_id, weights=points.weight, minlength=groups * k)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centroids = (total / weight).reshape(groups, k) + points.shift[:, None]
+    means, _ = _exact_means(cluster_id, points.representative(), points.weight, groups * k)
+    centroids = means.reshape(groups, k)
     labels = local[points.element_point]
     if rows.shape[1] > _bins_for(k):
         for g in range(groups):
@@ -269,9 +355,8 @@ def _polish(row: np.ndarray, centroids: np.ndarray, used: int) -> tuple[np.ndarr
     """
     centres = centroids[:used]
     labels = np.searchsorted((centres[1:] + centres[:-1]) / 2, row)
-    count = np.bincount(labels, minlength=used)
-    sums = np.bincount(labels, weights=row, minlength=used)
-    means = np.where(count > 0, sums / np.maximum(count, 1), centres)
+    means, count = _exact_means(labels, row, np.ones_like(row), used)
+    means = np.where(count > 0, means, centres)
     out = np.full_like(centroids, np.nan)
     out[:used] = means
     return out, labels

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from evaluators._accumulator import accumulate
 from evaluators._apply import approximate_weights
 from evaluators._configuration import Configuration, LayerConfig
 from evaluators._proxy import Proxy, register_proxy
@@ -85,11 +86,13 @@ class OutputNoiseProxy(Proxy):
             approx = self._approx_weight(layer, config)
             hit += self._weight_ratio(layer, approx)
         if config.activations is not None or config.accumulator is not None:
-            self._capture()
+            inputs = self._capture()
             out = self._outputs[layer]
             q = out
             if config.accumulator is not None:
-                q = config.accumulator.quantize(q)
+                # As the HLS code sums: every product and the bias in the accumulator type.
+                module = self._modules[layer]
+                q = accumulate(module, inputs[layer], config.accumulator).to(out.dtype)
             if config.activations is not None:
                 q = config.activations.quantize(q)
             hit += _ratio(q - out, out)

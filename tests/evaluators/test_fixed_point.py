@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from evaluators._errors import FormatError
-from evaluators._fixed_point import FixedPoint, quantize_fixed
+from evaluators._fixed_point import FixedPoint, _fast_path_exact, quantize_fixed, to_integers_
 
 ROUNDINGS = ("nearest_even", "nearest_up", "truncate")
 OVERFLOWS = ("saturate", "wrap")
@@ -107,6 +107,79 @@ def test_wide_words_and_specials(rounding: str, overflow: str) -> None:
         got = quantize_fixed(torch.from_numpy(x), w, i, True, rounding, overflow).numpy()
         want = reference(x, w, i, True, rounding, overflow).astype(np.float32)
         np.testing.assert_array_equal(got, want)
+
+
+def integer_reference(value: float, fmt: FixedPoint) -> float:
+    """Exact ``ap_fixed`` cast of one finite float with Python integers (no float rounding)."""
+    num, den = float(value).as_integer_ratio()  # value == num / den, den a power of two
+    f = fmt.fraction_bits
+    num, den = (num << f, den) if f >= 0 else (num, den << -f)  # q_exact = num / den
+    low, rem = divmod(num, den)  # floor, and the remainder in [0, den)
+    if fmt.rounding == "nearest_up":
+        low += 2 * rem >= den
+    elif fmt.rounding == "nearest_even":
+        low += 2 * rem > den or (2 * rem == den and low % 2 == 1)
+    q_min, q_max = fmt._int_range  # noqa: SLF001 - the format's own documented bounds
+    if fmt.overflow == "saturate":
+        q = min(max(low, q_min), q_max)
+    else:
+        q = low % (1 << fmt.word_length)
+        q -= (1 << fmt.word_length) if fmt.signed and q > q_max else 0
+    return float(np.float32(math.ldexp(q, -f)))  # the kernel returns float32
+
+
+def path_edges(fmt: FixedPoint) -> np.ndarray:
+    """Inputs around every integer bound of ``fmt`` (and of the float32 trick), as float32."""
+    q_min, q_max = fmt._int_range  # noqa: SLF001
+    ints = {q_min, q_max, 0, 1, -1, 1 << 22, -(1 << 22), 1 << 23, 5_000_001}
+    qs = [q + d for q in ints for d in (-2, -1, 0, 1, 2)]
+    offsets = (0.0, 0.5, -0.5, 0.25, -0.25, 0.5 + 2**-10, 0.5 - 2**-10)
+    scaled = [q + o for q in qs for o in offsets] + [2.0 * q_max + 3, 1e9, -1e9, 1e30, -1e30]
+    values = np.array([math.ldexp(v, -fmt.fraction_bits) for v in scaled])
+    return np.unique(values.astype(np.float32))
+
+
+@pytest.mark.parametrize("signed", [True, False])
+@pytest.mark.parametrize("overflow", OVERFLOWS)
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_every_width_at_the_path_edges(rounding: str, overflow: str, signed: bool) -> None:
+    """W 1..32, I from negative to above W: both kernels against Python-integer arithmetic."""
+    for w in range(1, 33):
+        for i in sorted({-5, 0, 1, w // 2, w - 1, w, w + 1, w + 4}):
+            fmt = FixedPoint(w, i, signed, rounding, overflow)
+            x = path_edges(fmt)
+            got = fmt.quantize(torch.from_numpy(x)).numpy().astype(np.float64)
+            want = np.array([integer_reference(v, fmt) for v in x.tolist()])
+            bad = np.flatnonzero(got != want)
+            assert bad.size == 0, (fmt, _fast_path_exact(fmt), x[bad[:4]], got[bad[:4]])
+
+
+def test_fast_path_is_chosen_from_the_integer_bound() -> None:
+    """Issue 11 class 6: unsigned W = 23 has q up to 2**23 - 1, past the float32 trick."""
+    u23 = FixedPoint(23, 23, signed=False)
+    x = torch.tensor([8388607.0, 1e9, 5000001.0, 8388606.5, 8388605.5])
+    assert u23.quantize(x).tolist() == [8388607.0, 8388607.0, 5000001.0, 8388606.0, 8388606.0]
+    assert not _fast_path_exact(u23)
+    assert _fast_path_exact(FixedPoint(22, 22, signed=False))
+    assert _fast_path_exact(FixedPoint(23, 0))
+    assert not _fast_path_exact(FixedPoint(24, 0))
+    assert not _fast_path_exact(FixedPoint(8, 2, rounding="truncate"))
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_float64_integers_of_exact_products(rounding: str) -> None:
+    """The float64 step the accumulator uses: exact on 48-bit products of float32 values."""
+    rng = np.random.default_rng(7)
+    a = rng.normal(size=2000).astype(np.float32)
+    b = rng.normal(size=2000).astype(np.float32) * np.float32(2.0**-7)
+    products = a.astype(np.float64) * b.astype(np.float64)  # exact: 24 + 24 bits
+    for fmt in (FixedPoint(12, 5, True, rounding, "wrap"), FixedPoint(9, 0, False, rounding)):
+        got = to_integers_(torch.from_numpy(products * 2.0**fmt.fraction_bits), fmt)
+        want = [
+            integer_reference(float(p), fmt) * 2.0**fmt.fraction_bits for p in products.tolist()
+        ]
+        # the reference rounds to float32 at the end; these words are short enough to be exact
+        assert got.tolist() == want
 
 
 def test_known_values() -> None:

@@ -71,6 +71,43 @@ def test_inertia_curve_reaches_zero() -> None:
     np.testing.assert_allclose(curve, [182 / 3, 0.5, 0.0, 0.0, 0.0], atol=1e-12)
 
 
+# Values whose sums do not round trip: 3 * 0.1 / 3 != 0.1, and a mean far from zero.
+AWKWARD = np.array([0.1, 1 / 3, -0.125, 0.0, 7.3, 1e-7])
+
+
+@pytest.mark.parametrize("n", [60, 40_000])  # distinct points, then the binned path
+def test_identical_values_are_their_own_centroid(n: int) -> None:
+    """Issue 11 class 5: a cluster of equal values has exactly that value, no inertia."""
+    rng = np.random.default_rng(n)
+    values = rng.choice(AWKWARD, size=n, p=[0.1, 0.2, 0.1, 0.5, 0.05, 0.05])
+    for k in (len(AWKWARD), len(AWKWARD) + 3):
+        centroids, labels, inertia = kmeans_1d(values, k)
+        assert centroids.tolist() == sorted(AWKWARD.tolist())  # exact: np.unique is the ref
+        assert np.array_equal(centroids[labels], values)
+        assert inertia == 0.0
+        assert inertia_curve(values, k)[-1] == 0.0
+    zeros = kmeans_1d(-np.abs(values), len(AWKWARD))[0]
+    assert 0.0 in zeros and not np.signbit(zeros[zeros == 0]).any()  # -0.0 inputs give +0
+
+
+def test_issue_example_has_exact_zero_centroid() -> None:
+    centroids, labels, inertia = kmeans_1d(np.array([0, 0, 0.25, -0.125, 0]), 8)
+    assert centroids.tolist() == [-0.125, 0.0, 0.25] and inertia == 0.0
+    assert labels.tolist() == [1, 1, 2, 0, 1]
+    curve = inertia_curve(np.array([0, 0, 0.25, -0.125, 0.1, 0.1, 0.1]), 5)
+    assert curve[3:].tolist() == [0.0, 0.0]
+
+
+def test_pruned_zeros_keep_a_zero_centroid_with_few_clusters() -> None:
+    rng = np.random.default_rng(3)
+    for n in (500, 30_000):  # exact and binned
+        values = np.where(rng.random(n) < 0.6, 0.0, np.sign(rng.normal(size=n)) * 0.3)
+        values = values + np.where(values != 0, rng.normal(size=n) * 0.01, 0.0)
+        centroids, labels, _ = kmeans_1d(values, 3)
+        zero = centroids[labels[values == 0]]
+        assert np.all(zero == 0.0) and not np.signbit(zero).any()
+
+
 def test_cluster_rows_solves_rows_independently() -> None:
     rows = np.stack([sample("normal", 500, s) * (s + 1) for s in range(4)])
     centroids, labels = cluster_rows(rows, 6)

@@ -61,6 +61,40 @@ def test_large_layer_within_tolerance() -> None:
     assert sse <= exact_inertia(values, 32) * 1.001
 
 
+def test_issue_example_keeps_zeros_exact() -> None:
+    y = WeightSharing(8).quantize(torch.tensor([0, 0, 0.25, -0.125, 0]))
+    assert y.tolist() == [0.0, 0.0, 0.25, -0.125, 0.0]
+    assert torch.signbit(y).tolist() == [False, False, False, True, False]
+
+
+def pruned_weight(seed: int, shape: tuple[int, ...]) -> torch.Tensor:
+    """Zeros (60 %) and a few float32 values whose means do not round trip in float64."""
+    g = torch.Generator().manual_seed(seed)
+    palette = torch.tensor([0.1, 1 / 3, -0.7, 0.3], dtype=torch.float32)
+    w = palette[torch.randint(0, len(palette), shape, generator=g)]
+    return torch.where(torch.rand(shape, generator=g) < 0.6, torch.zeros(()), w)
+
+
+@pytest.mark.parametrize("granularity", ["network", "layer", "channel", "kernel"])
+@pytest.mark.parametrize("shape", [(6, 4, 3, 3), (64, 48, 3, 3)])  # the second is binned
+def test_identical_values_keep_their_value(granularity: str, shape: tuple[int, ...]) -> None:
+    """Issue 11 class 5: with k >= distinct values every weight comes back bit for bit."""
+    w = pruned_weight(len(shape) + shape[0], shape)
+    for fmt in (WeightSharing(5, granularity), WeightSharing(8, granularity)):
+        y = share_weights([w, w[:2].clone()], fmt)[0]
+        assert torch.equal(y, w)  # the reference: the input itself
+        assert not torch.signbit(y[w == 0]).any()
+
+
+@pytest.mark.parametrize("granularity", ["network", "layer", "channel", "kernel"])
+def test_pruned_zeros_stay_zero(granularity: str) -> None:
+    g = torch.Generator().manual_seed(5)
+    w = torch.randn(32, 16, 3, 3, generator=g) * 0.05
+    w = torch.where(w.abs() < 0.06, torch.zeros(()), w.sign() * 0.5 + w)  # zeros far from rest
+    y = WeightSharing(4, granularity).quantize(w)
+    assert torch.all(y[w == 0] == 0) and not torch.signbit(y[w == 0]).any()
+
+
 def test_linear_kernel_equals_channel() -> None:
     w = torch.randn(5, 40)
     assert torch.equal(
