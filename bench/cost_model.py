@@ -253,6 +253,8 @@ class LayerCase:
     input_bits: int | None
     reuse_factor: int
     assumptions: str
+    strategy: str = "resource"
+    io_type: str = "io_parallel"
 
 
 def _conv(name: str, c_in: int, c_out: int, k: int, size_in: int, size_out: int) -> LayerShape:
@@ -276,7 +278,9 @@ LAYERS = (
         8,
         "28x28x1 input (the 784 x 8 temp_V buffer), 3x3 kernel (9 fabric 8x8 multipliers), "
         "8 output channels (Loop 2 trip 6272 = 8 x 784, same padding); 8-bit fixed weights "
-        "and activations; 9 multipliers = reuse 8 of the 72 MACs per position",
+        "and activations; 9 multipliers = reuse 8 of the 72 MACs per position; a hand-written "
+        "streaming design (not hls4ml): priced as io_stream",
+        io_type="io_stream",
     ),
     LayerCase(
         "YanLunHuang conv_2d",
@@ -287,7 +291,9 @@ LAYERS = (
         576,
         "ap_fixed<16,14>; 3x3 window of 8 channels (layer_in 9 x 128 bits), 25 positions "
         "(Loop 1 trip 25), 576 MACs per position (Loop 1.1: 72 x II 8) on one DSP: "
-        "C_out 8, reuse 576",
+        "C_out 8, reuse 576; hls4ml Resource strategy, io_stream (the cnnshift_arr line "
+        "buffer)",
+        io_type="io_stream",
     ),
     LayerCase(
         "ayumiohno depthwise px",
@@ -297,7 +303,9 @@ LAYERS = (
         None,
         30,
         "float32 (fadd/fmul cores); loop px: 10 iterations of a 3x3 window at II 3 on 3 "
-        "fmul + 3 fadd: 90 MACs on 3 lanes, reuse 30",
+        "fmul + 3 fadd: 90 MACs on 3 lanes, reuse 30; hand-written (not hls4ml): priced as "
+        "io_stream",
+        io_type="io_stream",
     ),
 )
 
@@ -312,6 +320,8 @@ def compare_layers(reports: Path) -> list[dict[str, object]]:
             device=get_device(report.part),
             clock_mhz=clock,
             reuse_factor=case.reuse_factor,
+            strategy=case.strategy,
+            io_type=case.io_type,
             input_bits=case.input_bits,
         )
         cost = model.cost(Configuration.of({case.shape.name: case.layer}))

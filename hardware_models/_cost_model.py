@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from evaluators import WeightSharing
 
@@ -43,6 +43,10 @@ class CostModel(ABC):
     @abstractmethod
     def cost(self, configuration: Configuration) -> Cost:
         """The cost of one configuration."""
+
+    def describe(self) -> dict[str, Any]:
+        """What priced a study, for its provenance (plain JSON data)."""
+        return {"model": type(self).__name__, "metrics": list(self.metrics)}
 
 
 FLOAT32_BITS = 32

@@ -25,6 +25,11 @@ FLOAT32 = (8, 23)
 
 _SCHEMA_VERSION = 1
 
+FLOAT_MUL_LUT_MAX_BITS = 16
+"""A float multiply stays in LUTs only while ``2 (M + 1)`` is at most this: bfloat16-like and
+narrower significands; from half precision (11 x 11) up the HLS float cores use DSPs (the
+Vitis ``fmul max_dsp`` core of the ayumiohno report uses 3 DSPs for float32)."""
+
 Operand = int | tuple[int, int]
 """A fixed-point width in bits, or a float format as (exponent bits, mantissa bits)."""
 
@@ -35,9 +40,12 @@ class DatapathConstants:
 
     Attributes:
         mul_lut_max_bits: A fixed ``W x A`` multiply is built in LUTs when ``W + A`` is at most
-            this, else on DSPs; a float multiply when ``2 (M + 1)`` is. 16 reproduces the HLS
-            reports: 8 x 8 in fabric (aa08453 conv1, Vivado HLS 2020.1), 16 x 16 on DSP48
-            (hls4ml Dense, ap_fixed<16,6>).
+            this, else on DSPs; a float multiply when ``2 (M + 1)`` is (and at most
+            :data:`FLOAT_MUL_LUT_MAX_BITS`). 22 reproduces every
+            HLS report at hand: 8 x 8 in fabric (aa08453 conv1, Vivado HLS 2020.1), 16 x 16 on
+            DSP48 (hls4ml Dense, ap_fixed<16,6>), and in the 2,034 wa-hls4ml designs (Vitis
+            HLS 2023.2, 16-bit activations) 16 x 2..6 in fabric, 16 x 8..16 on DSPs (DSP count
+            exact on 98.7 % of them with this threshold).
         lutram_max_depth: Memories up to this many words go to distributed RAM, deeper ones to
             block RAM (64: one LUT6 is a 64 x 1 RAM, UG474; Vivado's inference does the same
             for small arrays).
@@ -49,17 +57,25 @@ class DatapathConstants:
             300, the order of the registers of those reports that are not operator pipeline
             registers (which the operator library already counts).
         control_cycles: Cycles per layer outside the pipelined loop (start, memory read and
-            write-back): 3.
+            write-back): 3. (The hls4ml model fits this per layer instead: ``cycles``
+            coefficients of :class:`~hardware_models.Hls4mlCoefficients`.)
+        bram_min_multipliers: A weight ROM deeper than ``lutram_max_depth`` goes to block RAM
+            when one word holds at least this many weights (the layer's multipliers), else it
+            is synthesized in LUTs. 9: the threshold that classifies 95.7 % of the 2,034
+            wa-hls4ml designs (Vitis HLS 2023.2) by whether their weights are in block RAM
+            (reported BRAM_18K >= 5); hls4ml's template asks for block RAM always
+            (``ROM_nP_BRAM``), the tool does not follow it for narrow ROMs.
 
     Raises:
         HardwareModelError: If a field is not a number >= 0.
     """
 
-    mul_lut_max_bits: int = 16
+    mul_lut_max_bits: int = 22
     lutram_max_depth: int = LUTRAM_DEPTH
     control_lut: float = 500.0
     control_ff: float = 300.0
     control_cycles: int = 3
+    bram_min_multipliers: int = 9
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -164,7 +180,7 @@ def choose_datapath(
     floats = [op for op in (weight_operand, input_operand) if not isinstance(op, int)]
     if floats:
         em = (max(e for e, _ in floats), max(m for _, m in floats))
-        in_lut = 2 * (em[1] + 1) <= constants.mul_lut_max_bits
+        in_lut = 2 * (em[1] + 1) <= min(constants.mul_lut_max_bits, FLOAT_MUL_LUT_MAX_BITS)
         multiplier = ("fmul_lut" if in_lut else "fmul_dsp", em)
         accumulator = ("fadd", em)
         relu_bits = 1 + em[0] + em[1]

@@ -10,7 +10,7 @@ are estimates, good to a factor of about 2, for ranking design points, not for s
 Sources:
 
 * Per-resource switching energy (``lut_pj``, ``ff_pj``, ``dsp_pj``): Xilinx Power Estimator
-  (XPE, UG440) typical logic power, as :data:`hardware_models.ENERGY_PJ_PER_TOGGLE` documents:
+  (XPE, UG440) typical logic power (:data:`SWITCHING_PJ`):
   7-series (28 nm, 1.0 V) ~0.2 pJ per LUT toggle with its local routing, 0.06 pJ per FF,
   8 pJ per DSP48E1 multiply-add; UltraScale+ (16 nm FinFET, 0.85 V) scaled by ~0.55. They agree
   with Horowitz (ISSCC 2014, "Computing's energy problem", 45 nm table: 8-bit add 0.03 pJ,
@@ -35,9 +35,20 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from hardware_models._errors import HardwareModelError
-from hardware_models._operators import DEFAULT_ACTIVITY, ENERGY_PJ_PER_TOGGLE
 
-__all__ = ["EnergyConstants"]
+__all__ = ["DEFAULT_ACTIVITY", "SWITCHING_PJ", "EnergyConstants"]
+
+DEFAULT_ACTIVITY = 0.125
+"""Default toggle rate (fraction of nets switching per operation), Xilinx XPE's default 12.5 %."""
+
+SWITCHING_PJ: dict[str, dict[str, float]] = {
+    "7series": {"lut": 0.20, "ff": 0.06, "dsp": 8.0, "bram_18k": 16.0},
+    "ultrascale_plus": {"lut": 0.11, "ff": 0.035, "dsp": 4.5, "bram_18k": 9.0},
+}
+"""Switching energy in pJ of one resource when all of its nets toggle once (activity 1), per
+device family: a LUT with its local routing, an FF, a DSP multiply-add, an 18 Kb block RAM
+access on a 36-bit port. Sources in the module docstring (XPE typical logic power at 12.5 %
+toggle rate; UltraScale+ scaled by ~0.55 for V^2 and capacitance)."""
 
 _SCHEMA_VERSION = 1
 
@@ -68,12 +79,12 @@ class EnergyConstants:
     """
 
     activity: float = DEFAULT_ACTIVITY
-    lut_pj: float = ENERGY_PJ_PER_TOGGLE["7series"]["lut"]
-    ff_pj: float = ENERGY_PJ_PER_TOGGLE["7series"]["ff"]
-    dsp_pj: float = ENERGY_PJ_PER_TOGGLE["7series"]["dsp"]
-    bram_pj_per_bit: float = ENERGY_PJ_PER_TOGGLE["7series"]["bram_18k"] / 36
-    lutram_pj_per_bit: float = ENERGY_PJ_PER_TOGGLE["7series"]["lut"] / 2
-    register_pj_per_bit: float = ENERGY_PJ_PER_TOGGLE["7series"]["ff"] / 2
+    lut_pj: float = SWITCHING_PJ["7series"]["lut"]
+    ff_pj: float = SWITCHING_PJ["7series"]["ff"]
+    dsp_pj: float = SWITCHING_PJ["7series"]["dsp"]
+    bram_pj_per_bit: float = SWITCHING_PJ["7series"]["bram_18k"] / 36
+    lutram_pj_per_bit: float = SWITCHING_PJ["7series"]["lut"] / 2
+    register_pj_per_bit: float = SWITCHING_PJ["7series"]["ff"] / 2
     static_power_w: float | None = None
 
     def __post_init__(self) -> None:
@@ -102,11 +113,11 @@ class EnergyConstants:
         Raises:
             HardwareModelError: If the family has no coefficients.
         """
-        if family not in ENERGY_PJ_PER_TOGGLE:
+        if family not in SWITCHING_PJ:
             raise HardwareModelError(
-                f"no energy constants for family {family!r}; known: {sorted(ENERGY_PJ_PER_TOGGLE)}"
+                f"no energy constants for family {family!r}; known: {sorted(SWITCHING_PJ)}"
             )
-        table = ENERGY_PJ_PER_TOGGLE[family]
+        table = SWITCHING_PJ[family]
         return cls(
             lut_pj=table["lut"],
             ff_pj=table["ff"],

@@ -225,7 +225,6 @@ class OperatorCost:
         dsp: DSP slices.
         bram_18k: Block RAM in 18 Kb units.
         latency_cycles: Latency in clock cycles.
-        energy_pj: Estimated dynamic energy per operation in pJ.
         exact: True when the widths were characterized (measured value, not a fit).
     """
 
@@ -234,7 +233,6 @@ class OperatorCost:
     dsp: float
     bram_18k: float
     latency_cycles: float
-    energy_pj: float
     exact: bool
 
 

@@ -10,8 +10,7 @@ model on the kind's physically motivated features (:mod:`hardware_models._operat
 Widths outside the characterized range are extrapolated by the same linear model, which is
 reasonable for a few bits beyond the grid and only indicative beyond that.
 
-Dynamic energy per operation is not measured: it is estimated from the resources with
-per-resource switching-energy coefficients (:data:`ENERGY_PJ_PER_TOGGLE`).
+The library prices resources and latency only; energy is `EnergyConstants`' (one energy model).
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ from hardware_models._operator_kinds import (
     _features,
 )
 
-__all__ = ["DEFAULT_ACTIVITY", "ENERGY_PJ_PER_TOGGLE", "OperatorLibrary"]
+__all__ = ["OperatorLibrary"]
 
 _FORMAT_VERSION = 1
 RESOURCES: tuple[str, ...] = ("lut", "ff", "dsp", "bram_18k", "latency_cycles")
@@ -47,26 +46,6 @@ _DATA_FILES = {
     "7series": "operators_7series.json",
     "ultrascale_plus": "operators_ultrascale_plus.json",
 }
-
-DEFAULT_ACTIVITY = 0.125
-"""Default toggle rate (fraction of nets switching per operation), Xilinx XPE's default 12.5 %."""
-
-ENERGY_PJ_PER_TOGGLE: dict[str, dict[str, float]] = {
-    "7series": {"lut": 0.20, "ff": 0.06, "dsp": 8.0, "bram_18k": 16.0},
-    "ultrascale_plus": {"lut": 0.11, "ff": 0.035, "dsp": 4.5, "bram_18k": 9.0},
-}
-"""Switching energy in pJ of one resource when all of its nets toggle once (activity 1).
-
-Energy per operation is ``activity * sum(count[r] * ENERGY_PJ_PER_TOGGLE[family][r])``. These
-are estimates, good to a factor of about 2, for comparing design points rather than for
-sign-off: a LUT with its local routing and an FF are taken from Xilinx Power Estimator (XPE,
-UG440) typical 7-series (28 nm, 1.0 V) logic power, about 2-3 mW per 1000 LUTs at 100 MHz and
-12.5 % toggle rate, i.e. ~0.2 pJ per LUT toggle; a DSP48E1 multiply-add and an 18 Kb BRAM
-access are XPE's per-block figures at the same rate. They agree with Horowitz (ISSCC 2014,
-45 nm ASIC: 8-bit add 0.03 pJ, 8-bit multiply 0.2 pJ) times the usual 10-15x FPGA overhead.
-UltraScale+ (16 nm FinFET, 0.85 V) is scaled by ~0.55 (V^2 and capacitance). Override them
-with the ``energy_coefficients`` argument of :class:`OperatorLibrary`.
-"""
 
 
 def _loo_error(x: np.ndarray, y: np.ndarray) -> FitError:
@@ -102,9 +81,6 @@ class OperatorLibrary:
     Args:
         rows: Characterization rows (:class:`OperatorMeasurement`), used by ``fit()`` when
             it is called without rows.
-        energy_coefficients: Family -> resource -> pJ per full toggle; ``None`` uses
-            :data:`ENERGY_PJ_PER_TOGGLE`.
-        activity: Fraction of the nets that toggle per operation (0..1).
         provenance: Free-form record of how the rows were obtained (tool versions, command,
             date), written by :meth:`to_json`.
 
@@ -123,13 +99,9 @@ class OperatorLibrary:
         self,
         rows: Sequence[OperatorMeasurement] | None = None,
         *,
-        energy_coefficients: Mapping[str, Mapping[str, float]] | None = None,
-        activity: float = DEFAULT_ACTIVITY,
         provenance: Mapping[str, Any] | None = None,
     ) -> None:
         self.rows = rows
-        self.energy_coefficients = energy_coefficients
-        self.activity = activity
         self.provenance = provenance
 
     def fit(self, rows: Sequence[OperatorMeasurement] | None = None) -> OperatorLibrary:
@@ -147,8 +119,6 @@ class OperatorLibrary:
         chosen = self.rows if rows is None else rows
         if not chosen:
             raise HardwareModelError("OperatorLibrary.fit needs at least one operator row")
-        if not 0.0 <= self.activity <= 1.0:
-            raise HardwareModelError(f"activity must be in [0, 1], got {self.activity!r}")
         groups: dict[tuple[str, str], list[OperatorMeasurement]] = defaultdict(list)
         for row in chosen:
             Operator.of(row.kind, row.widths)  # validates
@@ -211,7 +181,7 @@ class OperatorLibrary:
             interpolation between its corners (``_interpolate``), or where a corner is missing
             the cost of the smallest characterized operator that is at least as wide
             (``_dominating``); beyond every characterized point the fitted model's (clipped at
-            0, DSP and BRAM rounded: an extrapolation), with the estimated energy.
+            0, DSP and BRAM rounded: an extrapolation).
 
         Raises:
             NotFittedError: Before :meth:`fit`.
@@ -243,7 +213,6 @@ class OperatorLibrary:
             dsp=values["dsp"],
             bram_18k=values["bram_18k"],
             latency_cycles=values["latency_cycles"],
-            energy_pj=self.energy_pj(values, family),
             exact=measured is not None,
         )
 
@@ -330,26 +299,6 @@ class OperatorLibrary:
             values = {resource: max(value, floor[resource]) for resource, value in values.items()}
         return values
 
-    def energy_pj(self, resources: Mapping[str, float], family: str) -> float:
-        """Estimate dynamic energy per operation in pJ from resource counts.
-
-        Args:
-            resources: Counts by resource name (``lut``, ``ff``, ``dsp``, ``bram_18k``).
-            family: Device family selecting the coefficients.
-
-        Returns:
-            ``activity * sum(count * pJ per toggle)``; 0 for a family without coefficients.
-        """
-        table = (
-            ENERGY_PJ_PER_TOGGLE
-            if self.energy_coefficients is None
-            else (self.energy_coefficients)
-        )
-        coefficients = table.get(family, {})
-        return self.activity * sum(
-            float(resources.get(name, 0.0)) * float(pj) for name, pj in coefficients.items()
-        )
-
     def to_json(self, path: str | os.PathLike[str]) -> None:
         """Write the rows and provenance to ``path`` (the fitted models are refitted on load).
 
@@ -360,8 +309,6 @@ class OperatorLibrary:
         data = {
             "version": _FORMAT_VERSION,
             "provenance": dict(self.provenance or {}),
-            "activity": self.activity,
-            "energy_coefficients": self.energy_coefficients,
             "rows": [row.to_dict() for row in self.rows_],
         }
         Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
@@ -385,12 +332,9 @@ class OperatorLibrary:
             if isinstance(error, HardwareModelError):
                 raise
             raise HardwareModelError(f"{path}: not an operator library: {error}") from error
-        library = cls(
-            rows,
-            energy_coefficients=data.get("energy_coefficients"),
-            activity=float(data.get("activity", DEFAULT_ACTIVITY)),
-            provenance=data.get("provenance"),
-        )
+        # Files written before dse 0.2 also hold `activity` and `energy_coefficients`, an
+        # energy model of their own; energy is `EnergyConstants`' alone, so they are ignored.
+        library = cls(rows, provenance=data.get("provenance"))
         return library.fit()
 
     @classmethod

@@ -19,6 +19,7 @@ from hardware_models import (
     DatapathConstants,
     EnergyConstants,
     HardwareModelError,
+    Hls4mlCoefficients,
     HlsCalibration,
     OperatorLibrary,
     bram18_blocks,
@@ -45,23 +46,38 @@ def _fixed(weights: int, activations: int = 8, names: tuple[str, ...] = ("fc",))
 def test_hand_computed_linear_layer() -> None:
     model = _model({"fc": FC}, clock_mhz=100.0)
     cost = model.cost(_fixed(8))
-    mul = LIB.predict("mul_lut", (8, 8), "7series")  # 8 + 8 <= 16: in LUTs
-    acc = LIB.predict("accumulate", (16, 18), "7series")  # 16 + ceil(log2 4) bits
-    relu = LIB.predict("relu", (18,), "7series")
-    lanes = 32  # reuse 1: one multiplier per weight
+    coef = Hls4mlCoefficients.default()
     control = DatapathConstants()
-    # Weights: depth 1 ROM, constants; output: 8 x 8 bits in registers; input: 4 x 8 bits
-    # in registers (depth 1, writable).
-    lut = lanes * (mul.lut + acc.lut) + 8 * relu.lut + control.control_lut
-    ff = lanes * (mul.ff + acc.ff) + 8 * relu.ff + 64 + 32 + control.control_ff
-    assert cost["lut"] == pytest.approx(lut)
-    assert cost["ff"] == pytest.approx(ff)
+    # Latency strategy, reuse 1: 32 multipliers (4 x 8), 8 x 8 in LUTs (8 + 8 <= 22), weights
+    # constants (no ROM, no multiplexer); accumulators of 8 + 8 + ceil(log2 4) = 18 bits.
+    plan = model.plans(_fixed(8))["fc"]
+    assert (plan.reuse, plan.multipliers, plan.weight_placement) == (1, 32, "constants")
+    features = {
+        "mux_bits": 0.0,
+        "rom_lut_bits": 0.0,
+        "adder_bits": 32 * 18,
+        "fabric_mul_bits": 32 * 8 * 8,
+        "acc_bits": 8 * 18,
+        "input_bits": 4 * 8,
+        "output_bits": 8 * 8,
+        "activation_bits": 0.0,  # the last layer: no ReLU after it
+        "multipliers": 0.0,  # constant weights: no per-lane weight read
+        "layers": 1.0,
+    }
+    assert {k: plan.features[k] for k in features} == features
+    lut = coef.predict("lut", features) + control.control_lut + coef.intercepts["lut"]
+    ff = coef.predict("ff", features) + control.control_ff + coef.intercepts["ff"]
+    assert cost["lut"] == pytest.approx(max(lut, control.control_lut))
+    assert cost["ff"] == pytest.approx(max(ff, control.control_ff))
     assert cost["dsp"] == 0
     assert cost["bram"] == 0
-    cycles = 1 + control.control_cycles + mul.latency_cycles + acc.latency_cycles * 2
-    assert cost.per_layer["fc"]["cycles"] == cycles
+    cycles = 1 + coef.coefficients["cycles"]["layers"] + coef.intercepts["cycles"]
+    assert cost.per_layer["fc"]["cycles"] == pytest.approx(cycles)
     assert cost["latency"] == pytest.approx(cycles / 100e6)
     energy = EnergyConstants.for_family("7series")
+    mul = LIB.predict("mul_lut", (8, 8), "7series")
+    acc = LIB.predict("accumulate", (16, 18), "7series")
+    relu = LIB.predict("relu", (18,), "7series")
 
     def pj(op: object) -> float:
         return energy.operation_pj(op.lut, op.ff, op.dsp)  # type: ignore[attr-defined]
@@ -77,7 +93,39 @@ def test_hand_computed_linear_layer() -> None:
     assert layer["energy_static"] == pytest.approx(static)
     assert cost["energy"] == pytest.approx((compute + memory) * 1e-12 + static)
     assert cost["weight_bits"] == 32 * 8
-    assert cost["utilization"] == pytest.approx(max(lut / ZYNQ.lut, ff / ZYNQ.ff))
+    assert cost["utilization"] == pytest.approx(max(cost["lut"] / ZYNQ.lut, cost["ff"] / ZYNQ.ff))
+
+
+def test_strategy_io_type_and_basis() -> None:
+    resource = _model({"fc": FC}, strategy="resource", reuse_factor=3)
+    # 4 x 8: 3 is not a valid reuse factor (32 % 3 != 0); hls4ml moves it to 2.
+    assert resource.plans(_fixed(8))["fc"].reuse == 2
+    assert _model({"fc": FC}, reuse_factor=3).plans(_fixed(8))["fc"].reuse == 3
+    assert resource.basis == "hls_estimate"
+    calibration = HlsCalibration(("LUT",)).fit([({"LUT": 2}, {"LUT": 1})])
+    assert _model({"fc": FC}, calibration=calibration).basis == "post_synthesis"
+    with pytest.raises(HardwareModelError, match="strategy"):
+        _model({"fc": FC}, strategy="fast").cost(_fixed(8))
+    with pytest.raises(HardwareModelError, match="io_type"):
+        _model({"fc": FC}, io_type="io_serial").cost(_fixed(8))
+    stream = _model({"conv": CONV}, io_type="io_stream", reuse_factor=36)
+    parallel = _model({"conv": CONV}, reuse_factor=36)
+    config = _fixed(8, 8, ("conv",))
+    # io_stream replaces the window-gathering multiplexers by a line buffer and a FIFO.
+    assert stream.cost(config)["lut"] < parallel.cost(config)["lut"]
+    assert stream.plans(config)["conv"].features["line_buffer_bits"] == 2 * 16 * 4 * 8
+
+
+def test_validity_names_what_was_not_fitted() -> None:
+    inside = AcceleratorModel({"fc": FC}, strategy="resource", device=get_device("xcu250"))
+    warnings = inside.validity()
+    assert not any("family" in w or "strategy" in w for w in warnings)
+    outside = _model({"conv": CONV})
+    text = " ".join(outside.validity(_fixed(8, 8, ("conv",))))
+    assert "family '7series'" in text
+    assert "strategy 'latency'" in text
+    assert "kind 'conv'" in text
+    assert "input bits 8" in text
 
 
 def test_reuse_factor_sets_lanes_and_weight_memory() -> None:
@@ -85,6 +133,7 @@ def test_reuse_factor_sets_lanes_and_weight_memory() -> None:
     layer = cost.per_layer["fc"]
     assert layer["multipliers"] == 8  # ceil(32 / 4)
     assert layer["reuse_factor"] == 4
+    assert _model({"fc": FC}, reuse_factor=4).plans(_fixed(8))["fc"].weight_placement == "lutram"
     # 4 words of 8 lanes x 8 bits: a 4-deep ROM in distributed RAM, one LUT per bit.
     assert memory_cost(4, 64, writable=False).lut == 64
 
@@ -117,12 +166,15 @@ def test_fewer_bits_cost_less() -> None:
 
 
 def test_larger_reuse_means_less_hardware_more_latency() -> None:
-    config = _fixed(12, 12, ("conv",))  # 24-bit products: DSPs
+    config = _fixed(16, 16, ("conv",))  # 16 x 8-bit input products (24 > 22 bits): DSPs
     costs = [_model({"conv": CONV}, reuse_factor=r).cost(config) for r in (1, 4, 16, 72)]
     for low, high in zip(costs, costs[1:], strict=False):
         assert high["dsp"] < low["dsp"]
-        assert high["lut"] < low["lut"]
         assert high["latency"] > low["latency"]
+    # Once weights are read from a memory (R > 1), more reuse means fewer lanes and LUTs;
+    # R = 1 folds the weights into the logic and has no multiplexers, so it is not on that line.
+    for low, high in zip(costs[1:], costs[2:], strict=False):
+        assert high["lut"] < low["lut"]
 
 
 def test_shared_weights_with_few_clusters_store_fewer_bits() -> None:
@@ -184,6 +236,18 @@ def test_calibration_factors_are_applied() -> None:
     assert corrected["energy"] == pytest.approx(raw["energy"])
 
 
+def test_hls4ml_example_post_synthesis_calibration() -> None:
+    # hls4ml's own Dense 16 -> 5 example (xc7z020): csynth 2532 LUT / 7969 FF, Vivado
+    # synthesis 1526 / 2428 (the shared reports): the calibration maps one to the other.
+    calibration = HlsCalibration(("LUT", "FF")).fit(
+        [({"LUT": 2532, "FF": 7969}, {"LUT": 1526, "FF": 2428})]
+    )
+    assert calibration.apply({"LUT": 2532})["LUT"] == pytest.approx(1526)
+    model = _model({"fc": FC}, calibration=calibration)
+    assert model.basis == "post_synthesis"
+    assert model.cost(_fixed(8))["ff"] < _model({"fc": FC}).cost(_fixed(8))["ff"]
+
+
 def test_layers_chain_their_activation_formats() -> None:
     a = LayerShape("a", "linear", (8, 4), (4,), (8,), 32)
     b = LayerShape("b", "linear", (4, 8), (8,), (4,), 32)
@@ -212,6 +276,9 @@ def test_bad_parameters_name_the_field() -> None:
         _model({"fc": FC}, reuse_factor=0).cost(_fixed(8))
     with pytest.raises(HardwareModelError, match="control_lut"):
         DatapathConstants(control_lut=-1)
+    with pytest.raises(HardwareModelError, match="kind"):
+        bad = LayerShape("x", "lstm", (2, 2), (2,), (2,), 4)
+        _model({"x": bad}).cost(Configuration())
 
 
 def test_same_configuration_same_cost() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import pytest
 
+from hardware_models import OperatorLibrary
 from hardware_models._characterize import (
     DEFAULT_SWEEP,
     characterize,
@@ -15,7 +17,6 @@ from hardware_models._characterize import (
 )
 from hardware_models._errors import HardwareModelError, NotFittedError
 from hardware_models._operator_kinds import KINDS, Operator, OperatorMeasurement
-from hardware_models._operators import ENERGY_PJ_PER_TOGGLE, OperatorLibrary
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -54,7 +55,6 @@ def test_fitted_model_between_and_beyond_points(rows: list[OperatorMeasurement])
     assert cost.lut == pytest.approx(12.0)
     assert library.predict("add", (64,), "7series").lut == pytest.approx(64.0)  # extrapolated
     assert library.predict("mul_lut", (6, 6), "7series").lut == pytest.approx(2 * 36 + 36 + 1)
-    assert cost.energy_pj > 0
 
 
 def test_fit_error_is_leave_one_out_per_kind_and_resource(
@@ -74,12 +74,12 @@ def test_fit_error_is_leave_one_out_per_kind_and_resource(
 
 
 def test_json_round_trip(rows: list[OperatorMeasurement], tmp_path: Path) -> None:
-    library = OperatorLibrary(rows, activity=0.25, provenance={"tool": "test"}).fit()
+    library = OperatorLibrary(rows, provenance={"tool": "test"}).fit()
     path = tmp_path / "library.json"
     library.to_json(path)
     loaded = OperatorLibrary.from_json(path)
     assert loaded.rows_ == library.rows_
-    assert loaded.activity == 0.25 and loaded.provenance == {"tool": "test"}
+    assert loaded.provenance == {"tool": "test"}
     for widths in [(3,), (12,), (40,)]:
         assert loaded.predict("add", widths, "7series") == library.predict(
             "add", widths, "7series"
@@ -108,14 +108,19 @@ def test_errors(rows: list[OperatorMeasurement], tmp_path: Path) -> None:
         OperatorLibrary.default("spartan3")
 
 
-def test_energy_coefficients_can_be_overridden(rows: list[OperatorMeasurement]) -> None:
-    base = OperatorLibrary(rows).fit().predict("add", (8,), "7series")
-    expected = 0.125 * (
-        8 * ENERGY_PJ_PER_TOGGLE["7series"]["lut"] + 16 * ENERGY_PJ_PER_TOGGLE["7series"]["ff"]
-    )
-    assert base.energy_pj == pytest.approx(expected)
-    custom = OperatorLibrary(rows, energy_coefficients={"7series": {"lut": 1.0}}, activity=1.0)
-    assert custom.fit().predict("add", (8,), "7series").energy_pj == pytest.approx(8.0)
+def test_libraries_written_with_an_energy_model_still_load(
+    rows: list[OperatorMeasurement], tmp_path: Path
+) -> None:
+    """dse 0.1 wrote `activity` and `energy_coefficients` into library files: a second energy
+    model beside `EnergyConstants`, now gone; such files load, those keys ignored."""
+    path = tmp_path / "old.json"
+    OperatorLibrary(rows).fit().to_json(path)
+    data = json.loads(path.read_text())
+    data |= {"activity": 0.25, "energy_coefficients": {"7series": {"lut": 1.0}}}
+    path.write_text(json.dumps(data))
+    loaded = OperatorLibrary.from_json(path)
+    assert loaded.predict("add", (8,), "7series").lut == pytest.approx(8.0)
+    assert not hasattr(loaded.predict("add", (8,), "7series"), "energy_pj")
 
 
 @pytest.mark.parametrize("family", ["7series", "ultrascale_plus"])
