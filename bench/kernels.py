@@ -152,7 +152,7 @@ def bench_kmeans() -> None:
 def bench_scoring() -> None:
     """Exact scoring of one configuration of the built-in LeNet/digits workload, warm."""
     torch.set_num_threads(1)  # how studies run small models (see dse.study.build_setup)
-    workload = build_workload("lenet5", "digits", seed=0, cache_dir=Path("results/.cache"))
+    workload = build_workload("lenet5", "digits", seed=0, cache_dir=Path("runs/.cache"))
     evaluator = AccuracyEvaluator(workload)
     layers = list(workload.layers())
     configs = {

@@ -34,7 +34,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from dse import load_study, run_study  # noqa: E402
-from dse.results import ParetoFront  # noqa: E402
 from evaluators import (  # noqa: E402
     AccuracyEvaluator,
     CalibratedProxy,
@@ -50,6 +49,7 @@ from evaluators import (  # noqa: E402
     fidelity_metrics,
     get_proxy,
 )
+from results import ParetoFront  # noqa: E402
 
 
 def random_configurations(workload: Workload, n: int, seed: int) -> list[Configuration]:
@@ -168,7 +168,7 @@ def hypervolume(points: np.ndarray, reference: tuple[float, float]) -> float:
 def study_table(
     budget: int, seeds: list[int], proxies: list[str], calibration: int, threshold: float
 ) -> None:
-    cache = ROOT / "results" / ".cache"
+    cache = ROOT / "runs" / ".cache"
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         shutil.copytree(cache, folder / ".cache")
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    workload = build_workload("lenet5", "digits", seed=0, cache_dir=ROOT / "results" / ".cache")
+    workload = build_workload("lenet5", "digits", seed=0, cache_dir=ROOT / "runs" / ".cache")
     fidelity_table(workload, random_configurations(workload, args.n, seed=0))
     if args.budget > 0:
         study_table(args.budget, args.seeds, args.study_proxies, args.calibration, args.threshold)

@@ -61,7 +61,7 @@ from pydantic import TypeAdapter  # noqa: E402
 from dse.config import StudyConfig, resolve_layers  # noqa: E402
 from dse.config._schema import OptimizerSection  # noqa: E402
 from dse.optimizers import OptimizerSettingsError, available_optimizers, get_optimizer  # noqa: E402
-from dse.results import REFERENCE_ATTR  # noqa: E402
+from dse.storage import records  # noqa: E402
 from dse.study import Evaluation, optimize  # noqa: E402
 from evaluators import Configuration, build_workload, layer_shapes  # noqa: E402
 from hardware_models import AcceleratorModel, get_device, weight_memory_bits  # noqa: E402
@@ -104,7 +104,7 @@ class Bench:
 def build_benches() -> dict[int, Bench]:
     """The 2- and 3-objective problems, with their exhaustive fronts."""
     torch.set_num_threads(1)
-    workload = build_workload("lenet5", "digits", seed=0, cache_dir=ROOT / "results" / ".cache")
+    workload = build_workload("lenet5", "digits", seed=0, cache_dir=ROOT / "runs" / ".cache")
     config = StudyConfig.model_validate({"study": {"name": "bench"}, "search_space": SPACE})
     layers = resolve_layers(config.search_space, workload.layers(), "bench")
     space = SearchSpace.from_model(workload.model, layers)
@@ -244,7 +244,7 @@ def run_one(label: str, m: int, seed: int, budget: int) -> dict[str, Any]:
     except OptimizerSettingsError as exc:
         return {"kind": label, "m": m, "seed": seed, "refused": str(exc)}
     study = optuna.create_study(directions=["minimize"] * m, sampler=sampler)
-    study.set_user_attr(REFERENCE_ATTR, bench.reference.tolist())
+    records.set_reference_point(study, bench.reference.tolist())
     curve: list[float] = []
     stamps: list[tuple[float, float]] = []  # after each evaluation: clock, scoring time so far
     start = time.perf_counter()

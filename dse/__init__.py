@@ -1,24 +1,35 @@
 """dse: multi-objective design-space exploration of approximate CNN accelerators for FPGAs.
 
-Typical use is the command line, `python -m dse run study.yaml`; the same steps are public here:
+From Python, a trained torch model and data in memory (see docs/library.md):
+
+    from dse import Problem, minimize
+    problem = Problem.from_model(model, validation=DataSplit(x, y))
+    result = minimize(problem, "nsga2", budget=100)
+    result.front.points  # objective values and the Configuration of each point
+
+From a study file, what `python -m dse run study.yaml` does:
 
     from dse import load_study, run_study
     result = run_study(load_study("study.yaml"), "study.yaml")
-    print(result.front_table())
 """
 
-from dse._errors import DseError, StudyFileError, StudyRunError
+from dse._errors import DseError, SettingsError, StudyFileError, StudyRunError
 from dse.config import StudyConfig, load_study
-from dse.results import ParetoFront
-from dse.study import StudyResult, run_study
+from dse.study import Problem, minimize, run_study
+from results import FrontPoint, ParetoFront, StudyResult, TrialRecord
 
 __all__ = [
     "DseError",
+    "FrontPoint",
     "ParetoFront",
+    "Problem",
+    "SettingsError",
     "StudyConfig",
     "StudyFileError",
     "StudyResult",
     "StudyRunError",
+    "TrialRecord",
     "load_study",
+    "minimize",
     "run_study",
 ]

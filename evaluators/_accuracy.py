@@ -42,6 +42,12 @@ class AccuracyEvaluator(Evaluator):
     def _data(self) -> DataSplit:
         return self.workload.data.split(self.split).head(self.max_samples)
 
+    @property
+    def fidelity(self) -> str:
+        """How its scores are obtained: `exact:<split>`, with `:<n>` on a data subset."""
+        n = len(self._data())
+        return f"exact:{self.split}" + ("" if self.max_samples is None else f":{n}")
+
     def score(self, configuration: Configuration) -> Score:
         model = apply(self.workload.model, configuration, self._cache)
         return self._accuracy(model)
@@ -54,8 +60,7 @@ class AccuracyEvaluator(Evaluator):
         data = self._data()
         correct = int((predict(model, data.x, self.batch_size).argmax(dim=1) == data.y).sum())
         n = len(data)
-        fidelity = f"exact:{self.split}" + ("" if self.max_samples is None else f":{n}")
-        return Score(accuracy=correct / n, fidelity=fidelity, samples=n)
+        return Score(accuracy=correct / n, fidelity=self.fidelity, samples=n)
 
 
 @torch.inference_mode()

@@ -23,6 +23,11 @@ _FORMATS: dict[str, type[FixedPoint] | type[FloatFormat] | type[WeightSharing]] 
 }
 
 
+def available_formats() -> tuple[str, ...]:
+    """The format kinds a configuration may hold (`fixed`, `float`, `shared`)."""
+    return tuple(sorted(_FORMATS))
+
+
 def format_from_dict(data: Mapping[str, Any]) -> WeightFormat:
     """Rebuild any number format from its `to_dict()` form.
 

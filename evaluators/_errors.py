@@ -6,10 +6,15 @@ while the CLI can catch these alone and print one line.
 
 from __future__ import annotations
 
-__all__ = ["EvaluationError", "FormatError", "ProxyError", "WorkloadError"]
+__all__ = ["EvaluationError", "EvaluatorError", "FormatError", "ProxyError", "WorkloadError"]
 
 
-class FormatError(ValueError):
+class EvaluatorError(Exception):
+    """Base of every error the evaluators package raises on purpose: what the CLI catches
+    and prints on one line."""
+
+
+class FormatError(EvaluatorError, ValueError):
     """A number format was given a field outside its allowed values.
 
     Subclasses ``ValueError`` so callers that already guard user input with
@@ -18,15 +23,15 @@ class FormatError(ValueError):
     """
 
 
-class WorkloadError(ValueError):
+class WorkloadError(EvaluatorError, ValueError):
     """A workload (model, dataset, checkpoint) is missing or malformed."""
 
 
-class EvaluationError(RuntimeError):
+class EvaluationError(EvaluatorError, RuntimeError):
     """A configuration could not be scored (unknown layer, non-finite metric...)."""
 
 
-class ProxyError(ValueError):
+class ProxyError(EvaluatorError, ValueError):
     """A proxy or its calibration was asked for something it does not offer.
 
     Messages name the setting, the allowed values and what was given, e.g. ``proxy: expected

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
+
+from evaluators._mobilenet import MobileNetV2
+from evaluators._resnet import CifarResNet, ResNet18
 
 
 class LeNet5(nn.Module):
@@ -38,53 +43,36 @@ class LeNet5(nn.Module):
         return self.fc3(x)
 
 
-class _BasicBlock(nn.Module):
-    def __init__(self, in_planes: int, planes: int, stride: int) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.relu = nn.ReLU()
-        self.shortcut: nn.Module = nn.Identity()
-        if stride != 1 or in_planes != planes:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(in_planes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes)
-            )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + self.shortcut(x))
+def _lenet5(in_channels: int, num_classes: int, image_size: int) -> nn.Module:
+    return LeNet5(in_channels, num_classes, image_size)
 
 
-class ResNet18(nn.Module):
-    """ResNet-18 (He et al., 2016) for 224x224 inputs: 11.7M parameters, a size yardstick."""
+def _resnet(depth: int) -> Callable[[int, int, int], nn.Module]:
+    def build(in_channels: int, num_classes: int, image_size: int) -> nn.Module:
+        return CifarResNet(depth, in_channels, num_classes)
 
-    def __init__(self, in_channels: int = 3, num_classes: int = 1000) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.relu = nn.ReLU()
-        self.maxpool = nn.MaxPool2d(3, 2, 1)
-        stages: list[nn.Module] = []
-        planes_in = 64
-        for planes, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
-            stages.append(
-                nn.Sequential(
-                    _BasicBlock(planes_in, planes, stride), _BasicBlock(planes, planes, 1)
-                )
-            )
-            planes_in = planes
-        self.layer1, self.layer2, self.layer3, self.layer4 = stages
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(512, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(torch.flatten(self.avgpool(x), 1))
+    return build
 
 
-BUILTIN_MODELS: dict[str, type[nn.Module]] = {"lenet5": LeNet5, "resnet18": ResNet18}
-"""Models a study names directly in `workload.model`."""
+def _resnet18(stem: str) -> Callable[[int, int, int], nn.Module]:
+    def build(in_channels: int, num_classes: int, image_size: int) -> nn.Module:
+        return ResNet18(in_channels, num_classes, stem)
+
+    return build
+
+
+def _mobilenetv2(in_channels: int, num_classes: int, image_size: int) -> nn.Module:
+    return MobileNetV2(in_channels, num_classes)
+
+
+BUILTIN_MODELS: dict[str, Callable[[int, int, int], nn.Module]] = {
+    "lenet5": _lenet5,
+    "resnet20": _resnet(20),
+    "resnet32": _resnet(32),
+    "resnet56": _resnet(56),
+    "resnet18": _resnet18("imagenet"),
+    "resnet18_cifar": _resnet18("cifar"),
+    "mobilenetv2": _mobilenetv2,
+}
+"""Models a study names directly in `workload.model`: factories of
+`(in_channels, num_classes, image_size)`, the shape of the study's data."""

@@ -1,21 +1,26 @@
 """Scoring by a calibrated proxy, with exact scores spent only to calibrate and check it.
 
-Exact scoring is what limits how many configurations a study can afford. This evaluator
-scores the first `calibration_trials` configurations exactly, fits a `CalibratedProxy` on
-them, and from then on answers with the calibrated proxy, except every `refresh_every`-th
-configuration, which is scored exactly again to refit and keep measuring fidelity. When the
-held-out Spearman correlation falls under `fidelity_threshold`, the proxy is not trusted any
-more: a warning is logged and every later configuration is scored exactly.
+Exact scoring is what limits how many configurations a study can afford. This evaluator is
+fitted on a calibration design (configurations chosen before the search, e.g. the study's
+baselines and random points of its space): it scores them exactly, fits a `CalibratedProxy`,
+and from then on answers with the calibrated proxy. A fixed share of the other configurations
+(1 in `refresh_every`, chosen by their digest) is scored exactly too, as checks whose fidelity
+the study reports. When the calibration's held-out Spearman correlation is under
+`fidelity_threshold`, the proxy is not trusted: every configuration is scored exactly.
 
-Which configurations are scored exactly depends only on their position in the sequence of
-distinct configurations scored, so a resumed study that replays its stored trials through
-`record` rebuilds the very same calibration.
+Every decision is a function of the configuration and the fitted design, never of what was
+scored before: a configuration gets the same score in any order, in any process and in any
+worker of a shared study (the evaluator contract). A study's calibration is therefore fixed
+when it is fitted; later checks measure the proxy, they do not refit it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
+
+from sklearn.exceptions import NotFittedError
 
 from evaluators._base import Evaluator, Score
 from evaluators._calibrated import CalibratedProxy
@@ -26,31 +31,47 @@ if TYPE_CHECKING:
     from evaluators._configuration import Configuration
     from evaluators._proxy import Proxy
 
-__all__ = ["ProxyEvaluator"]
+__all__ = ["ProxyEvaluator", "is_check"]
 
 logger = logging.getLogger(__name__)
 
 
+def is_check(digest: str, refresh_every: int) -> bool:
+    """Whether the configuration of `digest` is one of the exactly scored checks: 1 in
+    `refresh_every` configurations, chosen by the low bits of the digest (0: none).
+
+    Example:
+        >>> is_check("00000000000000a0", 16), is_check("00000000000000a1", 16)
+        (True, False)
+    """
+    return refresh_every > 0 and int(digest, 16) % refresh_every == 0
+
+
 class ProxyEvaluator(Evaluator):
-    """An accuracy evaluator driven by a proxy, calibrated online on exact scores.
+    """An accuracy evaluator driven by a proxy calibrated on a fixed design of exact scores.
 
     Args:
         proxy: the proxy (a degradation measure).
-        exact: the exact evaluator used for calibration points and after a fallback.
-        calibration_trials: distinct configurations scored exactly before the proxy is used
-            (the calibration set; >= 3).
-        refresh_every: after calibration, every n-th configuration is scored exactly too and
-            the calibration refitted (0: never).
-        fidelity_threshold: held-out Spearman correlation under which the proxy is dropped
-            and exact scoring used from then on.
+        exact: the exact evaluator used for the design, the checks and after a fallback.
+        calibration_trials: design configurations scored exactly to fit the calibration
+            (the first distinct ones `fit` is given; >= 3).
+        refresh_every: 1 in this many other configurations is scored exactly as a check of
+            the proxy (0: none).
+        fidelity_threshold: held-out Spearman correlation of the calibration under which the
+            proxy is not used and every configuration is scored exactly.
         regression: `isotonic` or `linear`, see `CalibratedProxy`.
 
     Attributes:
-        calibrator_: the last fitted `CalibratedProxy`, or None before calibration.
-        fallback_at_: the position at which scoring fell back to exact, or None.
-        scored_: distinct configurations scored (or replayed) so far.
-        exact_scorings_: how many of them were scored exactly.
-        history_: (position, fidelity dict) of every fit, in order.
+        calibrator_: the fitted `CalibratedProxy`.
+        design_: exact accuracy of each design configuration, by digest.
+        fell_back_: whether the calibration was under the threshold (all scores exact).
+        exact_scorings_: exact scorings this evaluator performed (design points given as
+            known scores not counted).
+
+    Example:
+        >>> evaluator = ProxyEvaluator(proxy, exact).fit(design)  # doctest: +SKIP
+        >>> evaluator.score(configuration).fidelity  # doctest: +SKIP
+        'proxy:normalized_inertia'
     """
 
     def __init__(
@@ -74,12 +95,7 @@ class ProxyEvaluator(Evaluator):
         if refresh_every < 0:
             raise ProxyError(f"refresh_every: must be >= 0, got {refresh_every}")
         CalibratedProxy(regression)._new_model()  # noqa: SLF001 - fail early on a bad name
-        self.calibrator_: CalibratedProxy | None = None
-        self.fallback_at_: int | None = None
-        self.scored_ = 0
         self.exact_scorings_ = 0
-        self.history_: list[tuple[int, dict[str, float]]] = []
-        self._points: list[tuple[float, float]] = []
         self._scores: dict[str, Score] = {}
 
     @property
@@ -87,91 +103,126 @@ class ProxyEvaluator(Evaluator):
         """The `fidelity` of a proxy score, e.g. `proxy:normalized_inertia`."""
         return f"proxy:{self.proxy.name}"
 
+    @property
+    def fitted(self) -> bool:
+        return hasattr(self, "calibrator_")
+
     def reference(self) -> Score:
         """The float model's exact accuracy on the exact evaluator's samples."""
         return self.exact.reference()
 
-    def needs_exact(self, position: int) -> bool:
-        """Whether the configuration at `position` (0-based, distinct ones) is scored exactly."""
-        if self.fallback_at_ is not None or position < self.calibration_trials:
-            return True
-        if self.refresh_every == 0:
-            return False
-        return (position - self.calibration_trials + 1) % self.refresh_every == 0
+    def fit(
+        self,
+        design: Iterable[Configuration],
+        known: Mapping[str, float] | None = None,
+    ) -> ProxyEvaluator:
+        """Score the design exactly and fit the calibration.
+
+        Args:
+            design: calibration configurations; the first `calibration_trials` distinct ones
+                are used.
+            known: exact accuracies already measured, by digest (a resumed study's stored
+                trials): not scored again.
+
+        Returns:
+            self.
+
+        Raises:
+            ProxyError: fewer than 3 distinct design configurations.
+        """
+        known = known or {}
+        chosen: dict[str, Configuration] = {}
+        for configuration in design:
+            chosen.setdefault(configuration.digest(), configuration)
+            if len(chosen) == self.calibration_trials:
+                break
+        if len(chosen) < 3:
+            raise ProxyError(
+                f"calibration: needs at least 3 distinct configurations, got {len(chosen)}"
+            )
+        self.design_: dict[str, float] = {}
+        values, exact = [], []
+        for digest, configuration in chosen.items():
+            if digest in known:
+                accuracy = float(known[digest])
+            else:
+                accuracy = self.exact.score(configuration).accuracy
+                self.exact_scorings_ += 1
+            self.design_[digest] = accuracy
+            values.append(float(self.proxy.value(configuration)))
+            exact.append(accuracy)
+        self.calibrator_ = CalibratedProxy(self.regression).fit(values, exact)
+        fidelity = self.calibrator_.fidelity()
+        self.fell_back_ = fidelity["spearman"] < self.fidelity_threshold
+        if self.fell_back_:
+            logger.warning(
+                "proxy %s: held-out Spearman %.3f on %d exact scores is under the threshold "
+                "%.3f; every configuration is scored exactly",
+                self.proxy.name,
+                fidelity["spearman"],
+                fidelity["n"],
+                self.fidelity_threshold,
+            )
+        return self
+
+    def needs_exact(self, configuration: Configuration) -> bool:
+        """Whether `configuration` is scored exactly: a design point, a check, or every one
+        after a fallback.
+
+        Raises:
+            NotFittedError: before `fit`.
+        """
+        self._check_fitted()
+        digest = configuration.digest()
+        return self.fell_back_ or digest in self.design_ or is_check(digest, self.refresh_every)
 
     def score(self, configuration: Configuration) -> Score:
-        """Score a configuration; a configuration seen before gets the same score again."""
+        """Score a configuration: the same score whatever was scored before.
+
+        Raises:
+            NotFittedError: before `fit`.
+        """
+        self._check_fitted()
         digest = configuration.digest()
         hit = self._scores.get(digest)
         if hit is not None:
             return hit
         value = float(self.proxy.value(configuration))
-        if self.needs_exact(self.scored_) or self.calibrator_ is None:
-            exact = self.exact.score(configuration)
+        if self.needs_exact(configuration):
+            if digest in self.design_:
+                accuracy, fidelity, samples = self.design_[digest], self.exact.fidelity, 0
+            else:
+                exact = self.exact.score(configuration)
+                self.exact_scorings_ += 1
+                accuracy, fidelity, samples = exact.accuracy, exact.fidelity, exact.samples
             score = Score(
-                accuracy=exact.accuracy,
-                fidelity=exact.fidelity,
-                samples=exact.samples,
+                accuracy=accuracy,
+                fidelity=fidelity,
+                samples=samples,
                 proxy_value=value,
-                exact_accuracy=exact.accuracy,
+                exact_accuracy=accuracy,
             )
         else:
             predicted = float(self.calibrator_.predict([value])[0])
             score = Score(accuracy=predicted, fidelity=self.fidelity_label, proxy_value=value)
-        self.record(digest, score)
+        self._scores[digest] = score
         return score
 
-    def record(self, digest: str, score: Score) -> ProxyEvaluator:
-        """Take a score into the calibration state, as `score` does (also to replay a study).
-
-        A resumed study calls this for its stored trials, in trial order, with their recorded
-        `proxy_value` and `exact_accuracy`; the calibration then is the one the first run had.
-
-        Returns:
-            self.
-        """
-        if digest in self._scores:
-            return self
-        self._scores[digest] = score
-        position = self.scored_
-        self.scored_ += 1
-        if score.exact_accuracy is None or score.proxy_value is None:
-            return self
-        self.exact_scorings_ += 1
-        self._points.append((float(score.proxy_value), float(score.exact_accuracy)))
-        if position >= self.calibration_trials - 1:
-            self._refit(position)
-        return self
-
-    def _refit(self, position: int) -> None:
-        values, exact = zip(*self._points, strict=True)
-        self.calibrator_ = CalibratedProxy(self.regression).fit(values, exact)
-        fidelity = self.calibrator_.fidelity()
-        self.history_.append((position, fidelity))
-        if self.fallback_at_ is None and fidelity["spearman"] < self.fidelity_threshold:
-            self.fallback_at_ = position + 1
-            logger.warning(
-                "proxy %s: held-out Spearman %.3f on %d exact scores is under the threshold "
-                "%.3f; scoring exactly from configuration %d on",
-                self.proxy.name,
-                fidelity["spearman"],
-                fidelity["n"],
-                self.fidelity_threshold,
-                self.fallback_at_,
-            )
+    def _check_fitted(self) -> None:
+        if not self.fitted:
+            raise NotFittedError("ProxyEvaluator: call fit(design) before scoring")
 
     def summary(self) -> dict[str, Any]:
         """What a fidelity report needs: the proxy, its fidelity, the exact scorings spent."""
+        fitted = self.fitted
         return {
             "proxy": self.proxy.name,
             "regression": self.regression,
             "calibration_trials": self.calibration_trials,
             "refresh_every": self.refresh_every,
             "fidelity_threshold": self.fidelity_threshold,
-            "scored": self.scored_,
             "exact_scorings": self.exact_scorings_,
-            "fell_back": self.fallback_at_ is not None,
-            "fallback_at": self.fallback_at_,
-            "fidelity": None if self.calibrator_ is None else self.calibrator_.fidelity(),
-            "history": [{"position": p, **f} for p, f in self.history_],
+            "fell_back": bool(fitted and self.fell_back_),
+            "fallback_at": 0 if fitted and self.fell_back_ else None,
+            "fidelity": self.calibrator_.fidelity() if fitted else None,
         }

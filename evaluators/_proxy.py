@@ -8,9 +8,10 @@ fidelity of every proxy be measured the same way, on the same exact scores.
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from evaluators._errors import ProxyError
 
@@ -32,13 +33,24 @@ class Proxy(ABC):
         workload: the float model and its data.
         calibration_samples: training samples the proxy may run the model on (activation
             statistics); proxies that read weights only ignore it.
+        options: the proxy's own settings, an instance of its `settings_model` (study.yaml's
+            `evaluator.options`, validated), or None for a proxy without any.
+
+    Attributes:
+        name: the registered name (set by `register_proxy`).
+        settings_model: a dataclass of the proxy's own settings, or None (set by
+            `register_proxy`).
     """
 
     name: ClassVar[str] = ""
+    settings_model: ClassVar[type | None] = None
 
-    def __init__(self, workload: Workload, *, calibration_samples: int = 256) -> None:
+    def __init__(
+        self, workload: Workload, *, calibration_samples: int = 256, options: Any = None
+    ) -> None:
         self.workload = workload
         self.calibration_samples = calibration_samples
+        self.options = options
 
     @abstractmethod
     def value(self, configuration: Configuration) -> float:
@@ -49,13 +61,26 @@ _P = TypeVar("_P", bound=type[Proxy])
 _PROXIES: dict[str, type[Proxy]] = {}
 
 
-def register_proxy(name: str) -> Callable[[_P], _P]:
-    """Class decorator registering a `Proxy` under `name` (what study.yaml's `kind` says)."""
+def register_proxy(name: str, settings_model: type | None = None) -> Callable[[_P], _P]:
+    """Class decorator registering a `Proxy` under `name` (what study.yaml's `kind` says).
+
+    Args:
+        name: the name study.yaml's `evaluator.kind` gives.
+        settings_model: a dataclass of the proxy's own settings; study.yaml's
+            `evaluator.options` is validated into it and passed as `options`.
+
+    Raises:
+        ProxyError: the name is taken by another class, or `settings_model` is not a
+            dataclass.
+    """
+    if settings_model is not None and not dataclasses.is_dataclass(settings_model):
+        raise ProxyError(f"proxy {name!r}: settings_model must be a dataclass")
 
     def register(cls: _P) -> _P:
         if name in _PROXIES and _PROXIES[name] is not cls:
             raise ProxyError(f"proxy {name!r}: already registered by {_PROXIES[name].__name__}")
         cls.name = name
+        cls.settings_model = settings_model
         _PROXIES[name] = cls
         return cls
 

@@ -7,7 +7,6 @@ import importlib
 import inspect
 import json
 import logging
-import os
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -15,9 +14,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from evaluators._datasets import Dataset, load_dataset
+from evaluators._datasets import Dataset, DatasetSpec, load_dataset
 from evaluators._errors import WorkloadError
+from evaluators._folding import fold_batchnorm
 from evaluators._models import BUILTIN_MODELS
+from evaluators._normalization import Normalization
+from evaluators._training import TrainingRecipe, save_atomic, train_model
 
 logger = logging.getLogger(__name__)
 
@@ -25,23 +27,22 @@ APPROXIMABLE = (nn.Conv1d, nn.Conv2d, nn.Linear)
 """Layer types whose weights and outputs a configuration can approximate."""
 
 
-@dataclass(frozen=True)
-class TrainingRecipe:
-    """How a model without checkpoint is trained (Adam, cross-entropy, fixed seed)."""
-
-    epochs: int = 60
-    batch_size: int = 32
-    learning_rate: float = 3e-3
-    weight_decay: float = 1e-4
-
-
 @dataclass(frozen=True, eq=False)
 class Workload:
-    """The float reference model (eval mode, never modified) and its data splits."""
+    """The float reference model (eval mode, never modified) and its data splits.
+
+    Attributes:
+        model: the float model as the accelerator computes it (BatchNorm folded).
+        data: its splits, inputs normalized.
+        description: one line: model, data and where the weights came from.
+        weights_file: the checkpoint or cache file of the trained (unfolded) weights, with
+            their normalization; None for a model given in memory.
+    """
 
     model: nn.Module
     data: Dataset
     description: str
+    weights_file: Path | None = None
 
     def layers(self) -> dict[str, nn.Module]:
         """The approximable layers, by qualified name, in definition order."""
@@ -50,71 +51,166 @@ class Workload:
 
 def build_workload(
     model: str,
-    dataset: str,
+    dataset: str | DatasetSpec,
     *,
     seed: int,
     fractions: tuple[float, float, float] = (0.6, 0.2, 0.2),
+    validation: int | float = 5000,
     checkpoint: str | None = None,
     training: TrainingRecipe = TrainingRecipe(),  # noqa: B008 - frozen value
     cache_dir: Path | None = None,
     base_dir: Path = Path("."),
+    fold: bool = True,
+    device: str = "cpu",
+    progress: bool | None = None,
 ) -> Workload:
     """Load the data, build the model, then load its checkpoint or train it (cached).
 
     Args:
-        model: a built-in name (`lenet5`, `resnet18`) or `package.module:function` returning an
+        model: a built-in name (`BUILTIN_MODELS`) or `package.module:function` returning an
             `nn.Module` (the study file's folder is importable).
-        dataset: `digits`, or a .npz/.pt file or image folder (see `load_dataset`).
+        dataset: a built-in name, a file or folder, or a `DatasetSpec` (see `load_dataset`).
         seed: fixes the split, the initial weights and the training order.
-        fractions: train, validation and test shares.
-        checkpoint: a state-dict file, read with `torch.load(weights_only=True)`.
+        fractions: train, validation and test shares (datasets without a test split).
+        validation: samples (or a fraction) carved from train for datasets with a test split.
+        checkpoint: a state-dict file, read with `torch.load(weights_only=True)`, or the
+            name of a checkpoint shipped with dse (`available_checkpoints()`). A checkpoint
+            written by dse carries the input normalization it was trained with, which the
+            data then get.
         training: the recipe used when there is no checkpoint.
-        cache_dir: where trained weights are kept under a hash of their recipe.
+        cache_dir: where trained weights are kept under a hash of their recipe; an
+            interrupted training resumes from its last finished epoch.
         base_dir: the folder relative paths are taken from.
+        fold: fold every BatchNorm into the layer before it (`fold_batchnorm`), as the
+            accelerator computes; the model is trained and checkpointed unfolded.
+        device: where training computes (`cpu` or `cuda`).
+        progress: show training progress (None: only on a terminal).
 
     Raises:
         WorkloadError: a file is missing or does not fit the model.
     """
-    data = load_dataset(dataset, fractions=fractions, seed=seed, base_dir=base_dir)
+    state, rule, source = None, None, None
+    if checkpoint is not None:
+        source = resolve_checkpoint(checkpoint, base_dir)
+        state, rule = read_checkpoint(source)
+    data = load_dataset(
+        dataset,
+        fractions=fractions,
+        seed=seed,
+        base_dir=base_dir,
+        validation=validation,
+        normalization=rule,
+    )
     torch.manual_seed(seed)
     net = _build_model(model, data, base_dir)
-    _check_fits(net, model, data)
-    if checkpoint is not None:
-        path = Path(checkpoint) if Path(checkpoint).is_absolute() else base_dir / checkpoint
-        _load_state(net, path)
-        how = f"checkpoint {path}"
+    check_fits(net, model, data)
+    weights_file = source
+    if state is not None:
+        _load_state(net, state, source)
+        how = f"checkpoint {source}"
     else:
         recipe = {
             "model": model,
             "source": _source_digest(net),
             "data": data.fingerprint,
+            "normalization": data.normalization.to_dict(),
             "training": asdict(training),
             "seed": seed,
             "torch": torch.__version__.split("+")[0],
         }
         key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
         cached = None if cache_dir is None else cache_dir / f"{_slug(model)}-{key}.pt"
+        if cache_dir is not None:
+            try:  # before training, not after hours of it
+                cache_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise WorkloadError(
+                    f"{cache_dir}: cannot write the trained-model cache: {exc.strerror}"
+                ) from None
+        weights_file = cached
         if cached is not None and cached.exists():
-            _load_state(net, cached)
+            state, _ = read_checkpoint(cached)
+            _load_state(net, state, cached)
             how = f"cached weights {cached}"
         else:
-            train_model(net, data, training, seed)
+            partial = None if cached is None else cached.with_suffix(".partial")
+            train_model(
+                net,
+                data.train,
+                training,
+                seed,
+                state_file=partial,
+                device=device,
+                progress=progress,
+            )
             how = "trained"
             if cached is not None:
-                tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")  # one per worker
-                try:
-                    cached.parent.mkdir(parents=True, exist_ok=True)
-                    torch.save(net.state_dict(), tmp)
-                    tmp.replace(cached)
-                except OSError as exc:
-                    raise WorkloadError(
-                        f"{cached.parent}: cannot write the trained-model cache: {exc.strerror}"
-                    ) from None
+                save_checkpoint(net, data.normalization, cached)
+                if partial is not None:
+                    partial.unlink(missing_ok=True)
     net.eval()
+    if fold and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules()):
+        net = fold_batchnorm(net)
+        how += ", BatchNorm folded"
     for p in net.parameters():
         p.requires_grad_(False)
-    logger.info("workload %s on %s: %s", model, dataset, how)
-    return Workload(model=net, data=data, description=f"{model} on {dataset} ({how})")
+    name = dataset.format if isinstance(dataset, DatasetSpec) else dataset
+    logger.info("workload %s on %s: %s", model, name, how)
+    return Workload(net, data, f"{model} on {name} ({how})", weights_file)
+
+
+CHECKPOINT_DIR = Path(__file__).parent / "data" / "checkpoints"
+"""Checkpoints shipped with dse (package data), each with a `<name>.json` provenance file."""
+
+
+def available_checkpoints() -> tuple[str, ...]:
+    """Names of the checkpoints shipped with dse."""
+    return tuple(sorted(p.stem for p in CHECKPOINT_DIR.glob("*.pt")))
+
+
+def resolve_checkpoint(checkpoint: str, base_dir: Path) -> Path:
+    """The file a study's `checkpoint` names: a path (relative to `base_dir`), or a shipped
+    checkpoint's name.
+
+    Raises:
+        WorkloadError: neither a file nor a shipped name.
+    """
+    path = Path(checkpoint) if Path(checkpoint).is_absolute() else base_dir / checkpoint
+    if path.exists():
+        return path
+    if checkpoint in available_checkpoints():
+        return CHECKPOINT_DIR / f"{checkpoint}.pt"
+    shipped = ", ".join(available_checkpoints()) or "none"
+    raise WorkloadError(f"{path}: checkpoint not found (shipped checkpoints: {shipped})")
+
+
+def save_checkpoint(net: nn.Module, normalization: Normalization, path: Path) -> None:
+    """Write the model's weights and its input normalization atomically (by rename)."""
+    save_atomic({"state_dict": net.state_dict(), "normalization": normalization.to_dict()}, path)
+
+
+def read_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], Normalization | None]:
+    """The state dict of a checkpoint file and the normalization it records, if any.
+
+    A plain state dict, or `{"state_dict": ..., "normalization": ...}` as dse writes.
+
+    Raises:
+        WorkloadError: the file is missing or not a state dict.
+    """
+    if not path.exists():
+        raise WorkloadError(f"{path}: checkpoint not found")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file
+        raise WorkloadError(f"{path}: cannot read checkpoint: {exc}".splitlines()[0]) from None
+    rule = None
+    if isinstance(data, dict) and "state_dict" in data:
+        if data.get("normalization") is not None:
+            rule = Normalization.from_dict(data["normalization"])
+        data = data["state_dict"]
+    if not isinstance(data, dict):
+        raise WorkloadError(f"{path}: expected a state dict, got {type(data).__name__}")
+    return data, rule
 
 
 def _slug(text: str) -> str:
@@ -124,11 +220,7 @@ def _slug(text: str) -> str:
 def _build_model(spec: str, data: Dataset, base_dir: Path) -> nn.Module:
     if spec in BUILTIN_MODELS:
         x = data.train.x
-        if spec == "lenet5":
-            return BUILTIN_MODELS[spec](
-                in_channels=x.shape[1], num_classes=data.num_classes, image_size=x.shape[-1]
-            )
-        return BUILTIN_MODELS[spec](in_channels=x.shape[1], num_classes=data.num_classes)
+        return BUILTIN_MODELS[spec](x.shape[1], data.num_classes, x.shape[-1])
     if ":" not in spec:
         raise WorkloadError(
             f"model {spec!r}: expected a built-in name ({', '.join(BUILTIN_MODELS)}) "
@@ -162,9 +254,17 @@ def _source_digest(net: nn.Module) -> str:
 
 
 @torch.inference_mode()
-def _check_fits(net: nn.Module, spec: str, data: Dataset) -> None:
-    """One sample through the model, so a shape mismatch is a clear error, not a crash."""
+def check_fits(net: nn.Module, spec: str, data: Dataset) -> None:
+    """One sample through the model, so a shape mismatch is a clear error, not a crash.
+
+    Runs in eval mode (restored after), so BatchNorm statistics are left as they were.
+
+    Raises:
+        WorkloadError: the model rejects the inputs, or gives fewer logits than classes.
+    """
     x = data.train.x[:1]
+    training = net.training
+    net.eval()
     try:
         out = net(x)
     except (RuntimeError, ValueError) as exc:
@@ -173,6 +273,8 @@ def _check_fits(net: nn.Module, spec: str, data: Dataset) -> None:
             f"model {spec!r} does not accept the dataset's inputs of shape "
             f"{tuple(x.shape[1:])}: {first}"
         ) from None
+    finally:
+        net.train(training)
     if out.ndim != 2 or out.shape[1] < data.num_classes:
         raise WorkloadError(
             f"model {spec!r} gives outputs of shape {tuple(out.shape[1:])}, expected one "
@@ -180,41 +282,10 @@ def _check_fits(net: nn.Module, spec: str, data: Dataset) -> None:
         )
 
 
-def _load_state(net: nn.Module, path: Path) -> None:
-    if not path.exists():
-        raise WorkloadError(f"{path}: checkpoint not found")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file
-        raise WorkloadError(f"{path}: cannot read checkpoint: {exc}".splitlines()[0]) from None
-    if isinstance(state, dict) and "state_dict" in state:
-        state = state["state_dict"]
-    if not isinstance(state, dict):
-        raise WorkloadError(f"{path}: expected a state dict, got {type(state).__name__}")
+def _load_state(net: nn.Module, state: dict[str, torch.Tensor], path: Path | None) -> None:
     try:
         net.load_state_dict(state)
     except RuntimeError as exc:
         first = str(exc).splitlines()
         detail = " ".join(line.strip() for line in first[:2])
         raise WorkloadError(f"{path}: checkpoint does not fit the model: {detail}") from None
-
-
-def train_model(net: nn.Module, data: Dataset, recipe: TrainingRecipe, seed: int) -> None:
-    """Train in place with Adam and cross-entropy; deterministic for a seed on one machine."""
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(
-        net.parameters(), lr=recipe.learning_rate, weight_decay=recipe.weight_decay
-    )
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, recipe.epochs)
-    x, y = data.train.x, data.train.y
-    net.train()
-    for _ in range(recipe.epochs):
-        order = torch.randperm(len(y), generator=generator)
-        for start in range(0, len(y), recipe.batch_size):
-            idx = order[start : start + recipe.batch_size]
-            optimizer.zero_grad()
-            loss = nn.functional.cross_entropy(net(x[idx]), y[idx])
-            loss.backward()
-            optimizer.step()
-        scheduler.step()
-    net.eval()

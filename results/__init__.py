@@ -1,39 +1,93 @@
-"""Results: Pareto fronts, trial tables, plots, provenance and the files a study writes."""
+"""Results: what a study gives its user.
 
-from dse.results._fidelity import fidelity_info, write_fidelity
-from dse.results._hypervolume import (
-    HYPERVOLUME_ATTR,
-    REFERENCE_ATTR,
-    data_reference,
-    prefix_hypervolume,
-    stored_reference,
+`StudyResult` (every trial as a `TrialRecord`, the search space, the hardware settings and a
+`ParetoFront` whose points carry their configurations), hypervolume, tables, plots, exact
+re-scoring of the front, the files of a study's output folder, the HTML report
+(`write_report`), publishable figures (`TradeoffDisplay`) and one filter grammar for picking
+points (`select_points`, `PointQuery`). This package reads no
+storage and never imports `optuna` or `dse`: a result is a value, built by whoever ran the
+study.
+"""
+
+from results._baselines import Baseline, baselines, float_metrics, with_relative_columns
+from results._errors import ResultsError
+from results._fidelity import fidelity_info, json_safe, write_fidelity
+from results._figures import FIGURE_FORMATS, StudySeries, TradeoffDisplay, TradeoffInfo
+from results._filters import (
+    Condition,
+    PointQuery,
+    filter_names,
+    parse_where,
+    points_table,
+    select_points,
 )
-from dse.results._pareto import DUPLICATE_ATTR, ParetoFront, is_feasible
-from dse.results._plots import ParetoDisplay, ParetoInfo
-from dse.results._provenance import package_versions, provenance
-from dse.results._sensitivity import sensitivity_rows, write_sensitivity
-from dse.results._tables import count_state, front_rows, trials_table
-from dse.results._writers import write_results
+from results._hypervolume import data_reference, hypervolume_curve, prefix_hypervolume
+from results._layers import front_layers, layer_rows, storage_bits
+from results._metrics import MetricInfo, metric_direction, metric_info
+from results._pareto import FrontPoint, ParetoFront
+from results._plots import ParetoDisplay, ParetoInfo
+from results._provenance import package_versions, provenance
+from results._record import STATES, TrialRecord
+from results._report import render_report, write_report
+from results._report_info import report_info, scrub
+from results._rescore import EXACT_VALIDATION, Bound, rescore, rescored_table
+from results._result import StudyResult
+from results._sensitivity import sensitivity_rows, write_sensitivity
+from results._tables import count_state, front_rows, trials_table
+from results._writers import atomic_write, study_record, write_fidelity_report, write_results
 
 __all__ = [
-    "DUPLICATE_ATTR",
-    "HYPERVOLUME_ATTR",
-    "REFERENCE_ATTR",
+    "EXACT_VALIDATION",
+    "FIGURE_FORMATS",
+    "STATES",
+    "Baseline",
+    "Bound",
+    "Condition",
+    "FrontPoint",
+    "MetricInfo",
     "ParetoDisplay",
     "ParetoFront",
     "ParetoInfo",
-    "fidelity_info",
-    "package_versions",
-    "provenance",
-    "sensitivity_rows",
+    "PointQuery",
+    "ResultsError",
+    "StudyResult",
+    "StudySeries",
+    "TradeoffDisplay",
+    "TradeoffInfo",
+    "TrialRecord",
+    "atomic_write",
+    "baselines",
     "count_state",
-    "front_rows",
-    "is_feasible",
-    "trials_table",
     "data_reference",
+    "fidelity_info",
+    "filter_names",
+    "float_metrics",
+    "front_layers",
+    "front_rows",
+    "hypervolume_curve",
+    "json_safe",
+    "layer_rows",
+    "metric_direction",
+    "metric_info",
+    "package_versions",
+    "parse_where",
+    "points_table",
     "prefix_hypervolume",
-    "stored_reference",
+    "provenance",
+    "render_report",
+    "report_info",
+    "rescore",
+    "rescored_table",
+    "scrub",
+    "select_points",
+    "sensitivity_rows",
+    "storage_bits",
+    "study_record",
+    "trials_table",
     "write_fidelity",
+    "with_relative_columns",
+    "write_fidelity_report",
+    "write_report",
     "write_results",
     "write_sensitivity",
 ]

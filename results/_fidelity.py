@@ -117,7 +117,7 @@ def write_fidelity(folder: Path, info: dict[str, Any]) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"fidelity": folder / "fidelity.json", "fidelity_plot": folder / "fidelity.png"}
     tmp = paths["fidelity"].with_name(f".fidelity.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(_json_safe(info), indent=2, sort_keys=True) + "\n", "utf-8")
+    tmp.write_text(json.dumps(json_safe(info), indent=2, sort_keys=True) + "\n", "utf-8")
     tmp.replace(paths["fidelity"])
     points = info["points"]
     figure = Figure(figsize=(10, 4.2))
@@ -154,12 +154,12 @@ def write_fidelity(folder: Path, info: dict[str, Any]) -> dict[str, Path]:
     return paths
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """NaN and inf become null: JSON has no such numbers."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value

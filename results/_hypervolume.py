@@ -5,26 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import moocore
 import numpy as np
-from optuna.trial import TrialState
 
-from dse.results._pareto import ParetoFront
+from results._pareto import ParetoFront
 
 if TYPE_CHECKING:
-    import optuna
-    from optuna.trial import FrozenTrial
-
-REFERENCE_ATTR = "dse:reference_point"
-"""Study user attribute holding the reference point, fixed when the study is created."""
-
-HYPERVOLUME_ATTR = "hypervolume"
-"""Trial user attribute: the front's hypervolume once that trial was told."""
-
-
-def stored_reference(study: optuna.Study) -> tuple[float, ...] | None:
-    """The reference point stored with the study, or None for a study created without one."""
-    value = study.user_attrs.get(REFERENCE_ATTR)
-    return None if value is None else tuple(float(v) for v in value)
+    from results._record import TrialRecord
 
 
 def data_reference(values: np.ndarray, directions: Sequence[str]) -> tuple[float, ...]:
@@ -47,15 +34,38 @@ def data_reference(values: np.ndarray, directions: Sequence[str]) -> tuple[float
 
 
 def prefix_hypervolume(
-    trials: Sequence[FrozenTrial],
+    records: Sequence[TrialRecord],
     directions: Sequence[str],
     reference: Sequence[float],
     n: int,
 ) -> float:
-    """Hypervolume of the feasible front of the first `n` complete trials (in trial order).
+    """Hypervolume of the feasible front of the first `n` evaluated trials (in trial order).
 
     A function of the stored trials only, so a resumed or second worker computes the same
     number for the same `n` (what makes a stall rule switch at the same point).
     """
-    done = [t for t in trials if t.state == TrialState.COMPLETE][:n]
-    return ParetoFront.from_trials(done, directions).hypervolume(reference)
+    done = [r for r in records if r.evaluated][:n]
+    return ParetoFront.from_records(done, directions).hypervolume(reference)
+
+
+def hypervolume_curve(
+    records: Sequence[TrialRecord], directions: Sequence[str], reference: Sequence[float]
+) -> list[tuple[int, float]]:
+    """(evaluations, hypervolume) after each evaluated trial, in trial order.
+
+    Computed from the records, so every worker and every reader gets the same curve (a
+    record's own `hypervolume` is what its worker saw when it told the trial).
+    """
+    maximise = [d == "maximize" for d in directions]
+    ref = np.asarray(reference, float)
+    front = np.empty((0, len(directions)))
+    volume = 0.0
+    curve: list[tuple[int, float]] = []
+    for i, r in enumerate((r for r in records if r.evaluated), start=1):
+        point = np.asarray(r.values, float).reshape(1, -1)
+        if r.feasible and np.isfinite(point).all():
+            front = np.vstack([front, point])
+            front = front[moocore.is_nondominated(front, maximise=maximise, keep_weakly=True)]
+            volume = float(moocore.hypervolume(front, ref=ref, maximise=maximise))
+        curve.append((i, volume))
+    return curve

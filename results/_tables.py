@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from optuna.trial import FrozenTrial, TrialState
 
-from dse.results._pareto import DUPLICATE_ATTR, ParetoFront, is_feasible
+from results._pareto import ParetoFront
+
+if TYPE_CHECKING:
+    from results._record import TrialRecord
 
 BASE_COLUMNS = ("number", "state", "feasible", "pareto", "seed", "fidelity", "config_hash")
 """Columns every table has, even with no trial, so readers never meet a missing column."""
 
+INTEGER_COLUMNS = ("duplicate_of", "retry_of")
+"""Trial numbers that may be missing: nullable integers, written `1`, never `1.0`."""
+
 
 def trials_table(
-    trials: Sequence[FrozenTrial],
+    records: Sequence[TrialRecord],
     objective_names: Sequence[str],
     directions: Sequence[str],
     *,
@@ -22,45 +28,45 @@ def trials_table(
 ) -> pd.DataFrame:
     """Every trial, with a `pareto` column marking the front of the complete, feasible ones.
 
-    A proposal of an already scored configuration (`DUPLICATE_ATTR`) has the state
-    `DUPLICATE` and its original's number in `duplicate_of`: Optuna holds it as complete, but
-    it was never evaluated and does not count against the budget, so counts of `COMPLETE` rows
-    are counts of evaluations.
+    A proposal of an already scored configuration has the state `DUPLICATE` and its
+    original's number in `duplicate_of`: it was never evaluated and does not count against
+    the budget, so counts of `COMPLETE` rows are counts of evaluations.
 
     Args:
-        trials: the study's trials.
-        objective_names: the objectives, in the order of the trials' values.
+        records: the study's trials.
+        objective_names: the objectives, in the order of the records' values.
         directions: `maximize` / `minimize` per objective.
         seed: the study's seed, recorded on every row (provenance).
     """
-    front = set(ParetoFront.from_trials(trials, directions).numbers)
+    front = set(ParetoFront.from_records(records, directions).numbers)
     rows = []
-    for t in trials:
-        state = "DUPLICATE" if DUPLICATE_ATTR in t.user_attrs else t.state.name
-        row: dict[str, object] = {"number": t.number, "state": state, "seed": seed}
-        values = t.values if t.state == TrialState.COMPLETE else None
+    for r in records:
+        row: dict[str, object] = {"number": r.number, "state": r.state, "seed": seed}
         for i, name in enumerate(objective_names):
-            row[name] = values[i] if values else None
-        metrics = t.user_attrs.get("metrics", {})
-        for name, value in metrics.items():
+            row[name] = r.values[i] if r.values is not None else None
+        for name, value in r.metrics.items():
             if name not in objective_names:
                 row[name] = value
-        row["feasible"] = is_feasible(t) if values else None
-        row["pareto"] = t.number in front
-        row["hypervolume"] = t.user_attrs.get("hypervolume")
-        row["phase"] = t.user_attrs.get("dse:phase")
-        row["duplicate_of"] = t.user_attrs.get(DUPLICATE_ATTR)
-        row["fidelity"] = t.user_attrs.get("fidelity")
-        row["config_hash"] = t.user_attrs.get("config_hash")
-        row["duration_s"] = t.duration.total_seconds() if t.duration is not None else None
-        row["evaluation_s"] = t.user_attrs.get("duration_s")  # scoring alone, no sampler
-        row["fail_reason"] = t.user_attrs.get("fail_reason")
-        for name, value in t.params.items():
+        row["feasible"] = r.feasible if r.values is not None else None
+        row["pareto"] = r.number in front
+        row["hypervolume"] = r.hypervolume
+        row["phase"] = r.phase
+        row["duplicate_of"] = r.duplicate_of
+        row["fidelity"] = r.fidelity
+        row["config_hash"] = r.config_hash
+        row["duration_s"] = r.duration_s
+        row["evaluation_s"] = r.evaluation_s  # scoring alone, no sampler
+        row["fail_reason"] = r.fail_reason
+        for name, value in r.params.items():
             row[f"param:{name}"] = value
         rows.append(row)
     if not rows:
         return pd.DataFrame(columns=[*BASE_COLUMNS, *objective_names])
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    for column in INTEGER_COLUMNS:
+        if column in table:
+            table[column] = table[column].astype("Int64")
+    return table
 
 
 def front_rows(table: pd.DataFrame) -> pd.DataFrame:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from evaluators import (
     Configuration,
@@ -14,6 +16,7 @@ from evaluators import (
     LayerConfig,
     WeightSharing,
 )
+from search_spaces._choices import LayerChoices
 from search_spaces._variable import Variable
 
 if TYPE_CHECKING:
@@ -31,45 +34,6 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
 
 class SpaceError(ValueError):
     """A search space cannot be built, or a point does not belong to it."""
-
-
-class CodebookChoice(Protocol):
-    kind: str
-    bits: int | None
-    exponent_bits: int | None
-    mantissa_bits: int | None
-
-
-class FormatChoices(Protocol):
-    """What a layer tensor may become; study.yaml's `weights` / `activations` sections."""
-
-    kinds: tuple[str, ...]
-    bits: tuple[int, int] | None
-    integer_bits: int | str
-    rounding: str
-    overflow: str
-    exponent_bits: tuple[int, int] | None
-    mantissa_bits: tuple[int, int] | None
-    subnormals: bool
-    float_overflow: str
-
-
-class WeightChoices(FormatChoices, Protocol):
-    clusters: tuple[int, int] | None
-    granularity: tuple[str, ...]
-    codebook: CodebookChoice | None
-
-
-class ActivationChoices(FormatChoices, Protocol):
-    accumulator_bits: tuple[int, int] | None
-
-
-@dataclass(frozen=True)
-class LayerChoices:
-    """The resolved choices of one layer (`None`: that tensor stays float32)."""
-
-    weights: WeightChoices | None = None
-    activations: ActivationChoices | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +129,50 @@ class SearchSpace:
         """Number of distinct points (the product of the variables' sizes)."""
         return math.prod(v.size for v in self.variables)
 
+    def n_configurations(self) -> int:
+        """Number of distinct configurations: points differing only in variables their
+        tensor's kind ignores (`inactive`) count once.
+
+        Each tensor contributes the sum, over the kinds it may take, of the product of the
+        sizes of the fields that kind reads (plus those every kind reads: the accumulator).
+        """
+        by_name = {v.name: v for v in self.variables}
+        tensors: dict[str, list[Variable]] = {}
+        for var in self.variables:
+            prefix, _, _ = var.name.rpartition(".")
+            tensors.setdefault(prefix, []).append(var)
+        constants = dict(self.constants)
+        total = 1
+        for prefix, variables in tensors.items():
+            kind_var = by_name.get(f"{prefix}.kind")
+            kinds = (
+                kind_var.values() if kind_var is not None else [constants.get(f"{prefix}.kind")]
+            )
+            count = 0
+            for kind in kinds:
+                active = [
+                    v
+                    for v in variables
+                    if v.name != f"{prefix}.kind"
+                    and (
+                        v.name.rpartition(".")[2] not in _INACTIVE_UNLESS
+                        or v.name.rpartition(".")[2] in KIND_FIELDS.get(kind, ())
+                    )
+                ]
+                count += math.prod(v.size for v in active)
+            total *= count
+        return total
+
+    def sample(self, n: int, seed: int) -> list[dict[str, Any]]:
+        """`n` points drawn uniformly at random, each variable independently (plain values).
+
+        Example:
+            >>> space.sample(2, seed=0)  # doctest: +SKIP
+            [{'fc1.weights.bits': 5}, {'fc1.weights.bits': 2}]
+        """
+        rng = np.random.default_rng(seed)
+        return [{v.name: v.sample(rng) for v in self.variables} for _ in range(n)]
+
     def to_optuna(self) -> dict[str, BaseDistribution]:
         return {v.name: v.to_optuna() for v in self.variables}
 
@@ -197,6 +205,11 @@ class SearchSpace:
             if kind is not None and field in _INACTIVE_UNLESS and field not in KIND_FIELDS[kind]:
                 out.add(var.name)
         return frozenset(out)
+
+    def complete(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A partial point (a warm-start baseline names only what it sets) with every missing
+        variable at its first value: a point `decode` accepts."""
+        return {**{v.name: v.values()[0] for v in self.variables}, **params}
 
     def canonical(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The same point with every inactive variable at its first value.

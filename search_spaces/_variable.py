@@ -7,6 +7,7 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 from optuna.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
 
 
@@ -52,6 +53,16 @@ class Variable:
         if self.kind == "int":
             return tuple(range(self.low, self.high + 1))
         return self.choices
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        """One value drawn at random: uniform over the choices, or over the integers (in log
+        scale when `log`), as Optuna's random sampler draws them. A plain Python value."""
+        if self.kind == "categorical":
+            return self.choices[int(rng.integers(len(self.choices)))]
+        if not self.log:
+            return int(rng.integers(self.low, self.high + 1))
+        u = rng.uniform(math.log(self.low - 0.5), math.log(self.high + 0.5))
+        return min(max(round(math.exp(u)), self.low), self.high)
 
     def contains(self, value: Any) -> bool:
         if self.kind == "int":  # numpy integers too: pymoo proposes them

@@ -1,4 +1,5 @@
-"""`python -m dse run|status|pareto STUDY.yaml`: parse, call the public API, print."""
+"""`python -m dse run|status|pareto|report|plot|dashboard STUDY.yaml`: parse, call the public
+API, print."""
 
 from __future__ import annotations
 
@@ -9,28 +10,43 @@ import traceback
 from collections.abc import Sequence
 
 from dse._errors import DseError
-from dse.cli import _characterize, _pareto, _run, _sensitivity, _status
-from evaluators import FormatError, WorkloadError
+from dse.cli import (
+    _characterize,
+    _dashboard,
+    _pareto,
+    _plot,
+    _report,
+    _run,
+    _sensitivity,
+    _status,
+    _train,
+)
+from evaluators import EvaluatorError
 from hardware_models import HardwareModelError
+from results import ResultsError
 from search_spaces import SpaceError
 
 COMMANDS = {
     "run": _run,
     "status": _status,
     "pareto": _pareto,
+    "report": _report,
+    "plot": _plot,
+    "dashboard": _dashboard,
     "characterize": _characterize,
     "sensitivity": _sensitivity,
+    "train": _train,
 }
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
     DseError,
-    FormatError,
-    WorkloadError,
+    EvaluatorError,
     SpaceError,
     HardwareModelError,
+    ResultsError,
 )
-"""Errors about the user's input, printed on one line with exit code 2. Anything else is a
-bug of dse and keeps its traceback."""
+"""The error base of each package: errors about the user's input, printed on one line with
+exit code 2. Anything else is a bug of dse and keeps its traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""What `status` and `pareto` share: loading a study's trials from its storage."""
+"""What `status`, `pareto` and later commands share: a study's records and a text table."""
 
 from __future__ import annotations
 
@@ -6,18 +6,19 @@ import optuna
 
 from dse._errors import StudyRunError
 from dse.config import StudyConfig
-from dse.study import make_storage, storage_url
+from dse.storage import make_storage, read_records, storage_url
+from results import TrialRecord
 
 
-def load_trials(config: StudyConfig) -> list[optuna.trial.FrozenTrial]:
-    """The study's trials, read-only; an error when it has never run."""
+def load_records(config: StudyConfig) -> list[TrialRecord]:
+    """The study's trials as records, read-only; an error when it has never run."""
     url = storage_url(config)
     storage = make_storage(url, create=False)
     names = [s.study_name for s in storage.get_all_studies()]
     if config.study.name not in names:
         raise StudyRunError(f"no study {config.study.name!r} in {url} yet: run it first")
     study = optuna.load_study(study_name=config.study.name, storage=storage)
-    return study.get_trials(deepcopy=False)
+    return read_records(study)
 
 
 def format_table(rows: list[dict[str, object]], columns: list[str]) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from dse.cli._common import format_table, load_trials
+from dse.cli._common import format_table, load_records
 from dse.config import load_study
-from dse.results import front_rows, trials_table
+from results import front_rows, trials_table
 
 HELP = "show how far a study is: trials complete, failed, remaining, and the current front"
 
@@ -17,8 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     config = load_study(args.study)
-    trials = load_trials(config)
-    table = trials_table(trials, config.objective_names, config.directions)
+    table = trials_table(load_records(config), config.objective_names, config.directions)
     states = table["state"].value_counts().to_dict() if len(table) else {}
     complete = int(states.get("COMPLETE", 0))
     budget = config.optimizer.budget

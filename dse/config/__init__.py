@@ -1,7 +1,8 @@
 """The study.yaml schema and its loader."""
 
 from dse.config._layers import resolve_layers
-from dse.config._loader import describe_validation_error, load_study
+from dse.config._loader import describe_validation_error, load_study, validate_settings
+from dse.config._plugins import ENTRY_POINT_GROUP, load_plugins
 from dse.config._schema import (
     CONSTRAINT_METRICS,
     OBJECTIVE_DIRECTIONS,
@@ -16,6 +17,9 @@ from dse.config._schema import (
 )
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
+    "load_plugins",
+    "validate_settings",
     "CONSTRAINT_METRICS",
     "OBJECTIVE_DIRECTIONS",
     "ActivationSpace",

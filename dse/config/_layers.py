@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
-from dse._errors import StudyFileError
-from search_spaces import LayerChoices
+from dse._errors import settings_error
+from search_spaces import ActivationChoices, CodebookChoice, LayerChoices, WeightChoices
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -26,7 +26,7 @@ def _merge(base: BaseModel | None, override: BaseModel | None) -> BaseModel | No
 
 
 def resolve_layers(
-    section: SearchSpaceSection, layers: Mapping[str, nn.Module], path: str
+    section: SearchSpaceSection, layers: Mapping[str, nn.Module], path: str | None
 ) -> dict[str, LayerChoices]:
     """The choices of every selected layer, by name, in model order.
 
@@ -37,20 +37,20 @@ def resolve_layers(
     Args:
         section: the validated `search_space` section.
         layers: the model's approximable layers by qualified name.
-        path: the study file, for error messages.
+        path: the study file, for error messages (None: settings given from Python).
 
     Raises:
-        StudyFileError: a pattern selects no layer of the model.
+        SettingsError: a pattern selects no layer of the model.
     """
     known = ", ".join(layers)
     for i, pattern in enumerate(section.include):
         if not any(fnmatchcase(n, pattern) for n in layers):
-            raise StudyFileError(
+            raise settings_error(
                 path, f"search_space.include[{i}]", f"{pattern!r} matches no layer ({known})"
             )
     for i, rule in enumerate(section.layers):
         if not any(fnmatchcase(n, rule.name) for n in layers):
-            raise StudyFileError(
+            raise settings_error(
                 path,
                 f"search_space.layers[{i}].name",
                 f"{rule.name!r} matches no Conv/Linear layer of the model ({known})",
@@ -74,7 +74,22 @@ def resolve_layers(
             weights = _merge(weights, rule.weights)
             activations = _merge(activations, rule.activations)
         if not skip:
-            resolved[name] = LayerChoices(weights=weights, activations=activations)  # type: ignore[arg-type]
+            resolved[name] = LayerChoices(
+                weights=None if weights is None else weight_choices(weights),
+                activations=None if activations is None else activation_choices(activations),
+            )
     if not resolved:
-        raise StudyFileError(path, "search_space", f"selects no layer of the model ({known})")
+        raise settings_error(path, "search_space", f"selects no layer of the model ({known})")
     return resolved
+
+
+def weight_choices(section: BaseModel) -> WeightChoices:
+    """The search space's value for a validated `weights` section."""
+    data = section.model_dump()
+    book = data.pop("codebook")
+    return WeightChoices(**data, codebook=None if book is None else CodebookChoice(**book))
+
+
+def activation_choices(section: BaseModel) -> ActivationChoices:
+    """The search space's value for a validated `activations` section."""
+    return ActivationChoices(**section.model_dump())

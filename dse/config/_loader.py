@@ -11,8 +11,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from dse._errors import StudyFileError
+from dse._errors import StudyFileError, settings_error
+from dse.config._plugins import load_plugins
 from dse.config._schema import StudyConfig
+from dse.optimizers import OptimizerSettings, UnknownOptimizerError, optimizer_settings
 
 
 def load_study(path: str | Path) -> StudyConfig:
@@ -45,11 +47,26 @@ def load_study(path: str | Path) -> StudyConfig:
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a {type(data).__name__}"
         raise StudyFileError(str(path), None, f"expected a mapping of sections, got {got}")
+    load_plugins(data.get("plugins", ()), path)
+    return validate_settings(data, path)
+
+
+def validate_settings(data: dict[str, Any], path: str | Path | None = None) -> StudyConfig:
+    """Validate study settings given as plain data (a parsed study file, or from Python).
+
+    Args:
+        data: the sections, as study.yaml would hold them.
+        path: the study file they come from, or None for settings given from Python.
+
+    Raises:
+        SettingsError: one line naming the field path and what was expected (a
+            `StudyFileError` naming the file too when `path` is given).
+    """
     try:
         return StudyConfig.model_validate(data)
     except ValidationError as exc:
         field, reason = describe_validation_error(exc, data)
-        raise StudyFileError(str(path), field, reason) from None
+        raise settings_error(None if path is None else str(path), field, reason) from None
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -78,10 +95,18 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
     return f"invalid YAML: {problem}"
 
 
-def describe_validation_error(exc: ValidationError, data: Any) -> tuple[str, str]:
-    """The first error of a validation as (field path, reason), both on one line."""
+def describe_validation_error(
+    exc: ValidationError, data: Any, prefix: tuple[Any, ...] = ()
+) -> tuple[str, str]:
+    """The first error of a validation as (field path, reason), both on one line.
+
+    Args:
+        exc: the error.
+        data: the whole study's data the validated value sits in.
+        prefix: where the validated value sits in `data`, when it is a section alone.
+    """
     error = exc.errors()[0]
-    loc = _user_loc(error["loc"], data)
+    loc = _user_loc(prefix + tuple(error["loc"]), data)
     field = _format_loc(loc) or "(top level)"
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -93,6 +118,8 @@ def describe_validation_error(exc: ValidationError, data: Any) -> tuple[str, str
     if kind == "missing":
         return field, "required key is missing"
     message = error["msg"].removeprefix("Value error, ")
+    if kind == "unknown_optimizer":
+        return f"{field}.kind", message
     if kind == "union_tag_invalid":
         tag = error.get("ctx", {}).get("discriminator", "kind").strip("'")
         return f"{field}.{tag}", message.replace("\n", " ")
@@ -157,7 +184,14 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...], data: Any) -> li
 
 
 def _model_of(node: Any, value: Any) -> type[BaseModel] | None:
-    """The pydantic model a type annotation stands for, choosing union members by `kind`."""
+    """The pydantic model a type annotation stands for, choosing union members (and the
+    registered optimizer settings) by `kind`."""
+    if isinstance(node, type) and issubclass(node, OptimizerSettings):
+        kind = value.get("kind") if isinstance(value, dict) else None
+        try:
+            return optimizer_settings(str(kind))
+        except UnknownOptimizerError:
+            return node
     if isinstance(node, type) and issubclass(node, BaseModel):
         return node
     origin = typing.get_origin(node)

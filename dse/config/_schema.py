@@ -6,18 +6,32 @@ looks up strings with fallbacks. `docs/study-yaml.md` documents every key.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializeAsAny,
+    TypeAdapter,
+    WrapValidator,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from dse.optimizers import (
+    NsgaIISettings,
+    OptimizerSettings,
+    UnknownOptimizerError,
+    optimizer_settings,
+)
+from evaluators import available_proxies, get_proxy
 
 OBJECTIVE_DIRECTIONS: dict[str, Literal["maximize", "minimize"]] = {
     "accuracy": "maximize",
@@ -68,7 +82,7 @@ class StudySection(Section):
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
-    output: str = "results"
+    output: str = "runs"
 
 
 class SplitsSection(Section):
@@ -93,15 +107,49 @@ class TrainingSection(Section):
     batch_size: Annotated[int, Field(ge=1)] = 32
     learning_rate: Annotated[float, Field(gt=0)] = 3e-3
     weight_decay: Annotated[float, Field(ge=0)] = 1e-4
+    optimizer: Literal["adam", "sgd"] = "adam"
+    momentum: Annotated[float, Field(ge=0, lt=1)] = 0.9
+    augment: Literal["none", "crop_flip"] = "none"
+
+
+class DatasetSection(Section):
+    """A dataset by its on-disk format (see `evaluators.DatasetSpec`)."""
+
+    format: Literal["digits", "fashion_mnist", "idx", "cifar10", "cifar100", "images", "npz"]
+    path: str | None = None
+
+    @model_validator(mode="after")
+    def _path_for_files(self) -> DatasetSection:
+        if self.format not in ("digits", "fashion_mnist") and not self.path:
+            raise ValueError(f"format {self.format!r} needs a 'path'")
+        return self
+
+
+def _validation_size(value: Any) -> Any:
+    """An int >= 1 of samples, or a fraction in (0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a sample count or a fraction, got {value!r}")
+    if isinstance(value, int) and value < 1 or isinstance(value, float) and not 0 < value < 1:
+        raise ValueError(f"expected a sample count >= 1 or a fraction in (0, 1), got {value}")
+    return value
 
 
 class WorkloadSection(Section):
-    """The model to approximate and the data to score it on."""
+    """The model to approximate and the data to score it on.
+
+    `dataset` is a built-in name (`digits`, `fashion_mnist`), a .npz/.pt file or image
+    folder, or `{format, path}`. Datasets that ship a test split keep it and carve
+    `validation` samples (or that fraction) from their training split; the others are split
+    by `splits`. `fold_batchnorm` folds every BatchNorm into the layer before it, as hls4ml
+    and FINN do, before any format is applied.
+    """
 
     model: str = "lenet5"
     checkpoint: str | None = None
-    dataset: str = "digits"
+    dataset: str | DatasetSection = "digits"
     splits: SplitsSection = SplitsSection()
+    validation: Annotated[int | float, BeforeValidator(_validation_size)] = 5000
+    fold_batchnorm: bool = True
     training: TrainingSection = TrainingSection()
 
 
@@ -272,137 +320,33 @@ class Constraint(Section):
         return self
 
 
-class _OptimizerBase(Section):
-    """Settings every optimizer shares.
-
-    `warm_start` enqueues the uniform baselines (every layer at 8 bits, then at 16 bits,
-    clamped into each layer's range) before the sampler's own proposals, once, when the study
-    is new: they anchor the high-accuracy end of the front that samplers reach last. With a
-    stored sensitivity profile (`dse sensitivity`), one point per accuracy-drop gate follows.
-    """
-
-    budget: Annotated[int, Field(ge=1, le=1_000_000)] = 100
-    warm_start: bool = True
-
-
-class RandomOptimizer(_OptimizerBase):
-    """Uniform random sampling: the baseline every optimizer must beat."""
-
-    kind: Literal["random"]
-
-
-def _population_size(value: Any) -> Any:
-    """`auto` or an integer >= 2, with one message for both (not one per union member)."""
-    if value == "auto":
+def _optimizer_section(value: Any, handler: Any) -> OptimizerSettings:
+    """Validate an `optimizer` section by the settings model registered for its `kind`."""
+    if isinstance(value, OptimizerSettings):
         return value
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected an integer >= 2 or 'auto', got {value!r}")
-    if value < 2:
-        raise ValueError(f"expected an integer >= 2 or 'auto', got {value}")
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a mapping with 'kind', got {type(value).__name__}")
+    kind = value.get("kind")
+    try:
+        model = optimizer_settings(str(kind))
+    except UnknownOptimizerError as exc:
+        raise PydanticCustomError("unknown_optimizer", str(exc)) from None
+    return model.model_validate(value)
+
+
+OptimizerSection = Annotated[SerializeAsAny[OptimizerSettings], WrapValidator(_optimizer_section)]
+"""Any registered optimizer's settings, chosen by `kind` (see `dse.optimizers`)."""
+
+
+def _evaluator_kind(value: Any) -> Any:
+    """`exact` or the name of a registered proxy (a plugin's too)."""
+    if value != "exact" and value not in available_proxies():
+        known = ", ".join(["exact", *available_proxies()])
+        raise ValueError(f"unknown evaluator kind {value!r}; expected one of: {known}")
     return value
 
 
-PopulationSize = Annotated[int | Literal["auto"], BeforeValidator(_population_size)]
-"""Individuals per generation, or `auto`: budget // 10 clamped into [8, 50].
-
-A budget of 200 evaluations is 10 generations of 20; smaller populations give more
-generations to small budgets, where 20 left NSGA-II below random search at 50 evaluations.
-"""
-
-
-class _GeneticSettings(_OptimizerBase):
-    """Population and variation rates of Optuna's genetic samplers (NSGA-II, NSGA-III)."""
-
-    population_size: PopulationSize = "auto"
-    mutation_prob: Annotated[float, Field(ge=0, le=1)] | None = None
-    crossover_prob: Annotated[float, Field(ge=0, le=1)] = 0.9
-
-
-class NsgaIIOptimizer(_GeneticSettings):
-    """NSGA-II (Optuna's sampler) with its population and variation settings."""
-
-    kind: Literal["nsga2"]
-
-
-class NsgaIIIOptimizer(_GeneticSettings):
-    """NSGA-III: NSGA-II's survival by reference directions, for 3 or more objectives."""
-
-    kind: Literal["nsga3"]
-    dividing_parameter: Annotated[int, Field(ge=1, le=100)] = 3
-
-
-GpBackend = Literal["cost_aware", "optuna", "botorch"]
-"""Which Gaussian-process optimizer proposes.
-
-`cost_aware` (dse's own) models only the objectives that must be scored (accuracy) and
-computes the hardware ones exactly for every candidate configuration; `optuna` is Optuna's
-GPSampler, a GP per objective over the parameter vector; `botorch` is BoTorch's qLogNEHVI
-through optuna-integration, when both are installed.
-"""
-
-
-class BayesianOptimizer(_OptimizerBase):
-    """Multi-objective Gaussian-process optimization by expected hypervolume improvement."""
-
-    kind: Literal["bayesian"]
-    n_startup_trials: Annotated[int, Field(ge=1)] = 10
-    backend: GpBackend = "cost_aware"
-
-
-class TpeOptimizer(_OptimizerBase):
-    """Multi-objective tree-structured Parzen estimator (MOTPE)."""
-
-    kind: Literal["tpe"]
-    n_startup_trials: Annotated[int, Field(ge=1)] = 10
-    n_ei_candidates: Annotated[int, Field(ge=1)] = 24
-
-
-class GridOptimizer(_OptimizerBase):
-    """Every point of the space once, in a seeded order; refuses spaces over `max_size`."""
-
-    kind: Literal["grid"]
-    max_size: Annotated[int, Field(ge=1)] = 100_000
-
-
-class HybridOptimizer(_OptimizerBase):
-    """Bayesian optimization first, then NSGA-II seeded with its trials once it stalls.
-
-    The switch happens at the first evaluated-trial count n >= `n_startup_trials` + `window`
-    where the hypervolume of the first n trials exceeds that of the first n - `window` by less
-    than `min_improvement` (relative), or at `switch_after` trials at the latest: the GP
-    finds the front's shape with few scorings, the genetic search then fills it in at a cost
-    per proposal that does not grow with the number of trials. `min_improvement` is 0 (the
-    stall rule off) by default: on the search-efficiency benchmark the GP's hypervolume pauses
-    for 20 evaluations long before it has converged, and switching there cost 0.06 of the true
-    hypervolume at 200 evaluations (docs/benchmarks.md).
-    """
-
-    kind: Literal["hybrid"]
-    n_startup_trials: Annotated[int, Field(ge=1)] = 10
-    backend: GpBackend = "cost_aware"
-    window: Annotated[int, Field(ge=1)] = 20
-    min_improvement: Annotated[float, Field(ge=0, le=1)] = 0.0
-    switch_after: Annotated[int, Field(ge=1)] = 150
-    population_size: PopulationSize = "auto"
-    mutation_prob: Annotated[float, Field(ge=0, le=1)] | None = None
-    crossover_prob: Annotated[float, Field(ge=0, le=1)] = 0.9
-
-
-OptimizerSection = Annotated[
-    RandomOptimizer
-    | NsgaIIOptimizer
-    | NsgaIIIOptimizer
-    | BayesianOptimizer
-    | TpeOptimizer
-    | GridOptimizer
-    | HybridOptimizer,
-    Field(discriminator="kind"),
-]
-
-
-EvaluatorKind = Literal[
-    "exact", "inertia", "normalized_inertia", "output_noise", "sensitivity", "sensitivity_accuracy"
-]
+EvaluatorKind = Annotated[str, AfterValidator(_evaluator_kind)]
 """`exact` scores every trial; the others name a proxy calibrated on a few exact scores."""
 
 
@@ -414,7 +358,8 @@ class EvaluatorSection(Section):
     held-out Spearman correlation falls under `fidelity_threshold`, the study scores exactly
     from then on. `subset` scores the search on the first samples of the split only. With
     `rescore_front`, the final front is scored again exactly on the full validation and test
-    splits.
+    splits. `options` are a proxy's own settings, validated by the dataclass it registered
+    (`evaluators.register_proxy(name, settings=...)`).
     """
 
     kind: EvaluatorKind = "exact"
@@ -428,6 +373,25 @@ class EvaluatorSection(Section):
     regression: Literal["isotonic", "linear"] = "isotonic"
     calibration_samples: Annotated[int, Field(ge=1)] = 256
     rescore_front: bool = True
+    options: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _proxy_options(self) -> EvaluatorSection:
+        settings = None if self.kind == "exact" else get_proxy(self.kind).settings_model
+        if settings is None:
+            if self.options:
+                raise ValueError(f"evaluator {self.kind!r} takes no options")
+            return self
+        known = [f.name for f in dataclasses.fields(settings)]
+        unknown = sorted(set(self.options) - set(known))
+        if unknown:
+            raise ValueError(
+                f"unknown option {unknown[0]!r} of {self.kind!r}; expected one of: "
+                f"{', '.join(known)}"
+            )
+        validated = TypeAdapter(settings).validate_python(self.options)
+        object.__setattr__(self, "options", dataclasses.asdict(validated))
+        return self
 
 
 NonNegative = Annotated[float, Field(ge=0)]
@@ -470,12 +434,16 @@ class HardwareSection(Section):
 
     `reuse_factor` is hls4ml's: how many times each multiplier is used per output position; one
     value for every layer or a mapping of layer-name glob patterns (the last match wins, layers
-    matching none take 1). `calibration` and `library` are paths relative to the study file.
+    matching none take 1). `strategy` and `io_type` are hls4ml's `Strategy` and `IOType`,
+    read by the cost model and the export alike. `calibration` and `library` are paths
+    relative to the study file.
     """
 
     part: str = "xc7z020"
     clock_mhz: Annotated[float, Field(gt=0, le=2000)] = 200.0
     reuse_factor: ReuseFactor | dict[str, ReuseFactor] = 1
+    strategy: Literal["latency", "resource"] = "latency"
+    io_type: Literal["io_parallel", "io_stream"] = "io_parallel"
     input_bits: Annotated[int, Field(ge=1, le=32)] | None = 8
     activation_bits: Annotated[int, Field(ge=1, le=32)] | None = None
     energy: EnergySection = EnergySection()
@@ -509,9 +477,16 @@ def _objective_list(value: Any) -> Any:
 
 
 class StudyConfig(Section):
-    """A whole study, as validated from study.yaml."""
+    """A whole study, as validated from study.yaml.
+
+    `plugins` names modules imported before the rest is validated (relative to the study
+    file's folder, or installed): they register optimizers and proxies that `optimizer.kind`
+    and `evaluator.kind` may then name. Modules of the `dse.plugins` entry-point group are
+    imported for every study.
+    """
 
     version: Literal[1] = 1
+    plugins: tuple[str, ...] = ()
     study: StudySection
     workload: WorkloadSection = WorkloadSection()
     search_space: SearchSpaceSection = SearchSpaceSection()
@@ -520,7 +495,7 @@ class StudyConfig(Section):
         Objective(name="weight_bits"),
     )
     constraints: tuple[Constraint, ...] = ()
-    optimizer: OptimizerSection = NsgaIIOptimizer(kind="nsga2")
+    optimizer: OptimizerSection = NsgaIISettings()
     evaluator: EvaluatorSection = EvaluatorSection()
     hardware: HardwareSection = HardwareSection()
     storage: StorageSection = StorageSection()

@@ -1,4 +1,5 @@
-"""Optimizers: registered factories of Optuna samplers, selected by `optimizer.kind`."""
+"""Optimizers: registered factories of Optuna samplers, each with its settings model,
+selected by `optimizer.kind`."""
 
 from dse.optimizers import (  # noqa: F401 - registration
     _bayesian,
@@ -9,28 +10,51 @@ from dse.optimizers import (  # noqa: F401 - registration
     _random,
     _tpe,
 )
-from dse.optimizers._grid import ExhaustiveSampler
-from dse.optimizers._hybrid import PHASE_ATTR, HybridSampler, SeededNSGAIISampler
+from dse.optimizers._bayesian import BayesianSettings
+from dse.optimizers._grid import ExhaustiveSampler, GridSettings
+from dse.optimizers._hybrid import HybridSampler, HybridSettings, SeededNSGAIISampler
+from dse.optimizers._nsga2 import NsgaIISettings
+from dse.optimizers._nsga3 import NsgaIIISettings
+from dse.optimizers._random import RandomSettings
 from dse.optimizers._registry import (
+    ExactObjectives,
     OptimizerSettingsError,
     SamplerFactory,
     UnknownOptimizerError,
     available_optimizers,
     get_optimizer,
-    population_size,
+    optimizer_settings,
     register_optimizer,
 )
+from dse.optimizers._settings import (
+    GeneticSettings,
+    OptimizerSettings,
+    PopulationSize,
+    population_size,
+)
+from dse.optimizers._tpe import TpeSettings
 
 __all__ = [
-    "PHASE_ATTR",
+    "BayesianSettings",
+    "ExactObjectives",
     "ExhaustiveSampler",
+    "GeneticSettings",
+    "GridSettings",
     "HybridSampler",
+    "HybridSettings",
+    "NsgaIIISettings",
+    "NsgaIISettings",
+    "OptimizerSettings",
     "OptimizerSettingsError",
+    "PopulationSize",
+    "RandomSettings",
     "SamplerFactory",
     "SeededNSGAIISampler",
+    "TpeSettings",
     "UnknownOptimizerError",
     "available_optimizers",
     "get_optimizer",
+    "optimizer_settings",
     "population_size",
     "register_optimizer",
 ]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import optuna
 from optuna.samplers import BaseSampler, GPSampler, RandomSampler
+from pydantic import Field
 
 from dse.optimizers._cost_aware import CostAwareSampler
 from dse.optimizers._registry import OptimizerSettingsError, register_optimizer
+from dse.optimizers._settings import GpBackend, OptimizerSettings
 
 if TYPE_CHECKING:
     from dse.optimizers._registry import ExactObjectives
@@ -36,7 +38,15 @@ def gp_sampler(n_startup_trials: int, seed: int) -> GPSampler:
         )
 
 
-@register_optimizer("bayesian")
+class BayesianSettings(OptimizerSettings):
+    """Multi-objective Gaussian-process optimization by expected hypervolume improvement."""
+
+    kind: Literal["bayesian"] = "bayesian"
+    n_startup_trials: Annotated[int, Field(ge=1)] = 10
+    backend: GpBackend = "cost_aware"
+
+
+@register_optimizer("bayesian", BayesianSettings)
 def make_sampler(
     settings: Any, space: SearchSpace, seed: int, exact: ExactObjectives | None = None
 ) -> BaseSampler:

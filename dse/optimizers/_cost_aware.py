@@ -28,7 +28,8 @@ from scipy.stats import norm
 
 from dse.optimizers._candidates import crossover, layer_groups, neighbours, random_point
 from dse.optimizers._surrogate import Surrogate, Warp
-from dse.results import DUPLICATE_ATTR, data_reference, stored_reference
+from dse.storage import records
+from results import data_reference
 
 if TYPE_CHECKING:
     import optuna
@@ -38,10 +39,6 @@ if TYPE_CHECKING:
     from dse.optimizers._registry import ExactObjectives
     from search_spaces import SearchSpace, Variable
 
-
-PROPOSED_ATTR = "dse:proposed"
-"""Trial system attribute: the configuration digest the sampler proposed, so that another
-worker proposing at the same time leaves it out."""
 
 _CACHE_ENTRIES = 100_000
 """Digests and exact values kept per sampler (then forgotten at once): bounded memory."""
@@ -119,13 +116,7 @@ class CostAwareSampler(BaseSampler):
             return {}
         names = set(self._distributions)
         trials = study.get_trials(deepcopy=False)
-        done = [
-            t
-            for t in trials
-            if t.state == TrialState.COMPLETE
-            and DUPLICATE_ATTR not in t.user_attrs
-            and names <= t.params.keys()
-        ]
+        done = [t for t in trials if records.is_evaluated(t) and names <= t.params.keys()]
         if len(done) < self.n_startup_trials:
             return {}
         # One stream per trial: a run is reproducible, and workers proposing at the same
@@ -141,16 +132,17 @@ class CostAwareSampler(BaseSampler):
         # Never again: scored, running (also those another worker is still proposing, known
         # by the digest it recorded) and failed configurations (a failure does not teach the
         # model anything, so it would win again).
-        excluded = {t.user_attrs.get("config_hash") or self._digest(t.params) for t in done}
+        excluded = {records.config_hash(t) or self._digest(t.params) for t in done}
         for t in trials:
             if t.state in (TrialState.RUNNING, TrialState.FAIL) and names <= t.params.keys():
                 excluded.add(self._digest(self.space.canonical(t.params)))
-            if t.state == TrialState.RUNNING and PROPOSED_ATTR in t.system_attrs:
-                excluded.add(t.system_attrs[PROPOSED_ATTR])
+            claimed = records.proposed_digest(t) if t.state == TrialState.RUNNING else None
+            if claimed is not None:
+                excluded.add(claimed)
         sign = np.array([1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in study.directions])
         directions = [d.name.lower() for d in study.directions]
         values = np.array([t.values for t in done], dtype=float)
-        reference = stored_reference(study) or data_reference(values, directions)
+        reference = records.reference_point(study) or data_reference(values, directions)
         ranked = self._propose(
             [self.space.canonical(t.params) for t in done],
             sign * values,
@@ -175,16 +167,15 @@ class CostAwareSampler(BaseSampler):
         sees the other's record (each reads after its own write), so at most both move on,
         never both keep it.
         """
-        storage = study._storage  # noqa: SLF001 - as Optuna's own samplers record proposals
         states = (TrialState.RUNNING, TrialState.COMPLETE)
         chosen = ranked[0]
         for chosen in ranked:
             digest = self._digest(chosen)
-            storage.set_trial_system_attr(trial._trial_id, PROPOSED_ATTR, digest)  # noqa: SLF001
+            records.claim(study, trial, digest)
             others = study.get_trials(deepcopy=False, states=states)
             if not any(
                 t.number != trial.number
-                and digest in (t.system_attrs.get(PROPOSED_ATTR), t.user_attrs.get("config_hash"))
+                and digest in (records.proposed_digest(t), records.config_hash(t))
                 for t in others
             ):
                 return chosen

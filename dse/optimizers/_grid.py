@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from optuna.samplers import BaseSampler, RandomSampler
+from pydantic import Field
 
 from dse.optimizers._registry import OptimizerSettingsError, register_optimizer
+from dse.optimizers._settings import OptimizerSettings
+from dse.storage import records
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -88,9 +91,7 @@ class ExhaustiveSampler(BaseSampler):
         return {}
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        self._pending = (
-            None if "fixed_params" in trial.system_attrs else self._next_unvisited(study)
-        )
+        self._pending = None if records.is_enqueued(trial) else self._next_unvisited(study)
 
     def sample_independent(
         self,
@@ -114,7 +115,14 @@ class ExhaustiveSampler(BaseSampler):
             self._visited.add(tuple(trial.params.get(n) for n in self.names))
 
 
-@register_optimizer("grid")
+class GridSettings(OptimizerSettings):
+    """Every point of the space once, in a seeded order; refuses spaces over `max_size`."""
+
+    kind: Literal["grid"] = "grid"
+    max_size: Annotated[int, Field(ge=1)] = 100_000
+
+
+@register_optimizer("grid", GridSettings)
 def make_sampler(
     settings: Any, space: SearchSpace, seed: int, exact: ExactObjectives | None = None
 ) -> ExhaustiveSampler:

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from optuna.samplers import NSGAIISampler
 
-from dse.optimizers._registry import population_size, register_optimizer
+from dse.optimizers._registry import register_optimizer
+from dse.optimizers._settings import GeneticSettings, population_size
 
 if TYPE_CHECKING:
     from dse.optimizers._registry import ExactObjectives
     from search_spaces import SearchSpace
 
 
-@register_optimizer("nsga2")
+class NsgaIISettings(GeneticSettings):
+    """NSGA-II (Optuna's sampler) with its population and variation settings."""
+
+    kind: Literal["nsga2"] = "nsga2"
+
+
+@register_optimizer("nsga2", NsgaIISettings)
 def make_sampler(
     settings: Any, space: SearchSpace, seed: int, exact: ExactObjectives | None = None
 ) -> NSGAIISampler:

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import optuna
 from optuna.samplers import NSGAIIISampler
+from pydantic import Field
 
-from dse.optimizers._registry import population_size, register_optimizer
+from dse.optimizers._registry import register_optimizer
+from dse.optimizers._settings import GeneticSettings, population_size
 
 if TYPE_CHECKING:
     from dse.optimizers._registry import ExactObjectives
     from search_spaces import SearchSpace
 
 
-@register_optimizer("nsga3")
+class NsgaIIISettings(GeneticSettings):
+    """NSGA-III: NSGA-II's survival by reference directions, for 3 or more objectives."""
+
+    kind: Literal["nsga3"] = "nsga3"
+    dividing_parameter: Annotated[int, Field(ge=1, le=100)] = 3
+
+
+@register_optimizer("nsga3", NsgaIIISettings)
 def make_sampler(
     settings: Any, space: SearchSpace, seed: int, exact: ExactObjectives | None = None
 ) -> NSGAIIISampler:

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from optuna.samplers import RandomSampler
 
 from dse.optimizers._registry import register_optimizer
+from dse.optimizers._settings import OptimizerSettings
 
 if TYPE_CHECKING:
     from dse.optimizers._registry import ExactObjectives
     from search_spaces import SearchSpace
 
 
-@register_optimizer("random")
+class RandomSettings(OptimizerSettings):
+    """Uniform random sampling: the baseline every optimizer must beat."""
+
+    kind: Literal["random"] = "random"
+
+
+@register_optimizer("random", RandomSettings)
 def make_sampler(
     settings: Any, space: SearchSpace, seed: int, exact: ExactObjectives | None = None
 ) -> RandomSampler:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from dse._errors import DseError
+from dse.optimizers._settings import OptimizerSettings
 
 if TYPE_CHECKING:
     from optuna.samplers import BaseSampler
@@ -27,7 +28,7 @@ SamplerFactory = Callable[[Any, "SearchSpace", int, "ExactObjectives | None"], "
 """`make_sampler(settings, space, seed, exact) -> BaseSampler`; settings is the optimizer
 section, `exact` computes the objectives that need no scoring (None: model them all)."""
 
-_REGISTRY: dict[str, SamplerFactory] = {}
+_REGISTRY: dict[str, tuple[SamplerFactory, type[OptimizerSettings]]] = {}
 
 
 class UnknownOptimizerError(DseError, KeyError):
@@ -51,22 +52,36 @@ class OptimizerSettingsError(DseError, ValueError):
         super().__init__(f"optimizer.{field}: {reason}")
 
 
-def register_optimizer(name: str) -> Callable[[SamplerFactory], SamplerFactory]:
-    """Register a sampler factory under `name` (decorator)."""
+def register_optimizer(
+    name: str, settings: type[OptimizerSettings]
+) -> Callable[[SamplerFactory], SamplerFactory]:
+    """Register a sampler factory and its settings model under `name` (decorator).
+
+    study.yaml's `optimizer` section with `kind: <name>` is validated by `settings` (a
+    subclass of `OptimizerSettings` whose `kind` field is `Literal["<name>"]`), then given to
+    the factory. A plugin registers the same way, from a module that study.yaml's `plugins`
+    names or a `dse.plugins` entry point (see `dse.config.load_plugins`).
+
+    Raises:
+        OptimizerSettingsError: `settings` is not an `OptimizerSettings` subclass, or
+            another factory already holds the name.
+    """
+    if not (isinstance(settings, type) and issubclass(settings, OptimizerSettings)):
+        raise OptimizerSettingsError("kind", f"{name!r}: settings must subclass OptimizerSettings")
 
     def decorate(factory: SamplerFactory) -> SamplerFactory:
-        _REGISTRY[name] = factory
+        held = _REGISTRY.get(name)
+        if held is not None and held[0] is not factory:
+            raise OptimizerSettingsError(
+                "kind", f"{name!r} is already registered by {held[0].__module__}"
+            )
+        _REGISTRY[name] = (factory, settings)
         return factory
 
     return decorate
 
 
-def get_optimizer(name: str) -> SamplerFactory:
-    """The factory registered under `name`.
-
-    Raises:
-        UnknownOptimizerError: listing the registered names.
-    """
+def _entry(name: str) -> tuple[SamplerFactory, type[OptimizerSettings]]:
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -75,17 +90,23 @@ def get_optimizer(name: str) -> SamplerFactory:
         ) from None
 
 
+def get_optimizer(name: str) -> SamplerFactory:
+    """The factory registered under `name`.
+
+    Raises:
+        UnknownOptimizerError: listing the registered names.
+    """
+    return _entry(name)[0]
+
+
+def optimizer_settings(name: str) -> type[OptimizerSettings]:
+    """The settings model registered under `name`.
+
+    Raises:
+        UnknownOptimizerError: listing the registered names.
+    """
+    return _entry(name)[1]
+
+
 def available_optimizers() -> tuple[str, ...]:
     return tuple(sorted(_REGISTRY))
-
-
-def population_size(settings: Any) -> int:
-    """The genetic samplers' population: `settings.population_size`, or from the budget if `auto`.
-
-    `auto` is `budget // 10` clamped into [8, 50]: about ten generations whatever the budget,
-    which a fixed 20 gives only from 200 evaluations on. A resumed study with a larger budget
-    continues with the larger population.
-    """
-    if settings.population_size != "auto":
-        return int(settings.population_size)
-    return min(max(settings.budget // 10, 8), 50)

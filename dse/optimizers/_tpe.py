@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from optuna.samplers import TPESampler
+from pydantic import Field
 
 from dse.optimizers._registry import register_optimizer
+from dse.optimizers._settings import OptimizerSettings
 
 if TYPE_CHECKING:
     from dse.optimizers._registry import ExactObjectives
     from search_spaces import SearchSpace
 
 
-@register_optimizer("tpe")
+class TpeSettings(OptimizerSettings):
+    """Multi-objective tree-structured Parzen estimator (MOTPE)."""
+
+    kind: Literal["tpe"] = "tpe"
+    n_startup_trials: Annotated[int, Field(ge=1)] = 10
+    n_ei_candidates: Annotated[int, Field(ge=1)] = 24
+
+
+@register_optimizer("tpe", TpeSettings)
 def make_sampler(
     settings: Any, space: SearchSpace, seed: int, exact: ExactObjectives | None = None
 ) -> TPESampler:

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import optuna
-from optuna.storages import RDBStorage
+from optuna.storages import BaseStorage, RDBStorage
 from optuna.trial import TrialState
 
 from dse._errors import StudyRunError
+from dse.storage import _records as records
 
 if TYPE_CHECKING:
     from optuna.samplers import BaseSampler
@@ -23,19 +24,44 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-WORKER_ATTR = "dse:worker"
-RETRY_ATTR = "dse:retry_of"
 UNTAGGED_GRACE_S = 10.0
 """Seconds a RUNNING trial without a worker tag is presumed alive: its worker tags it right
 after creating it (`WorkerTaggingSampler.before_trial`), so one untagged for longer is dead."""
+
+
+_WARNED: set[Path] = set()
+
+LEGACY_OUTPUT = "results"
+"""`study.output`'s default before dse 0.2 (studies then wrote to `results/<study>/`)."""
+
+
+def study_folder(config: StudyConfig) -> Path:
+    """`<study.output>/<study.name>`, from the current directory: the study's files.
+
+    A study file that leaves `study.output` at its default and was first run by a dse that
+    wrote to `results/<study>/` keeps that folder (a warning says so), so it resumes.
+    """
+    folder = Path(config.study.output) / config.study.name
+    if "output" not in config.study.model_fields_set:
+        legacy = Path(LEGACY_OUTPUT) / config.study.name
+        if (legacy / "study.db").exists() and not (folder / "study.db").exists():
+            if legacy not in _WARNED:
+                _WARNED.add(legacy)
+                logger.warning(
+                    "study %s: resuming in its old folder %s/ (move it to %s/ to use the new one)",
+                    config.study.name,
+                    legacy,
+                    folder,
+                )
+            return legacy
+    return folder
 
 
 def storage_url(config: StudyConfig) -> str:
     """The configured URL, or SQLite in the study's folder."""
     if config.storage.url:
         return config.storage.url
-    folder = Path(config.study.output) / config.study.name
-    return f"sqlite:///{(folder / 'study.db').resolve()}"
+    return f"sqlite:///{(study_folder(config) / 'study.db').resolve()}"
 
 
 def worker_id() -> str:
@@ -43,17 +69,20 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def make_storage(url: str, *, create: bool = True) -> RDBStorage:
-    """An RDB storage; SQLite waits for locks held by other workers instead of failing.
+def make_storage(url: str | None, *, create: bool = True) -> BaseStorage:
+    """A storage for `url`: in memory for None, else an RDB storage (SQLite waits for locks
+    held by other workers instead of failing).
 
     Args:
-        url: an SQLAlchemy URL.
+        url: an SQLAlchemy URL, or None for a storage in this process's memory.
         create: make a missing SQLite file (and its folder); without it, a study that never
             ran is an error and nothing is written (`status`, `pareto`).
 
     Raises:
         StudyRunError: the storage cannot be opened or created.
     """
+    if url is None:
+        return optuna.storages.InMemoryStorage()
     sqlite = url.startswith("sqlite")
     if sqlite and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         file = Path(url.removeprefix("sqlite:///"))
@@ -95,7 +124,7 @@ def _tune_sqlite(storage: RDBStorage) -> None:
 
 
 def open_study(
-    config: StudyConfig, storage: RDBStorage, sampler: BaseSampler | None = None
+    config: StudyConfig, storage: BaseStorage, sampler: BaseSampler | None = None
 ) -> optuna.Study:
     """Create the study, or load it and check it was created from the same study definition.
 
@@ -109,19 +138,18 @@ def open_study(
         sampler=sampler,
         load_if_exists=True,
     )
-    attrs = study.user_attrs
     identity = config.identity_hash()
-    if "identity_hash" not in attrs:
-        study.set_user_attr("identity_hash", identity)
-        study.set_user_attr("objectives", list(config.objective_names))
-        study.set_user_attr("seed", config.study.seed)
+    stored = records.study_identity(study)
+    if stored is None:
+        records.set_study_identity(study, identity, config.objective_names, config.study.seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             study.set_metric_names(list(config.objective_names))
-    elif attrs["identity_hash"] != identity:
+    elif stored != identity:
+        where = getattr(storage, "url", "memory")
         raise StudyRunError(
-            f"study {config.study.name!r} in {storage.url} was created from another definition "
-            f"(identity {attrs['identity_hash']}, this file {identity}): only budget, optimizer "
+            f"study {config.study.name!r} in {where} was created from another definition "
+            f"(identity {stored}, this file {identity}): only budget, optimizer "
             "and storage may change on resume; give the study a new name"
         )
     return study
@@ -149,11 +177,10 @@ def recover_stale_trials(study: optuna.Study) -> int:
     Returns:
         How many trials were recovered.
     """
-    storage = study._storage  # noqa: SLF001 - Optuna exposes no public state setter
     recovered = 0
     now = datetime.now()
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        worker = trial.user_attrs.get(WORKER_ATTR)
+        worker = records.worker(trial)
         if worker is None:
             # A live worker tags its trial right after asking: give it time to do so.
             started = trial.datetime_start or now
@@ -161,14 +188,10 @@ def recover_stale_trials(study: optuna.Study) -> int:
                 continue
         elif _alive(worker):
             continue
-        trial_id = trial._trial_id  # noqa: SLF001
-        try:
-            storage.set_trial_user_attr(trial_id, "fail_reason", "worker died (interrupted)")
-            storage.set_trial_state_values(trial_id, TrialState.FAIL)
-        except optuna.exceptions.UpdateFinishedTrialError:
+        if not records.fail_abandoned(study, trial, "worker died (interrupted)"):
             continue  # another worker recovered it (or its own worker just finished it)
         if trial.params:
-            study.enqueue_trial(trial.params, user_attrs={RETRY_ATTR: trial.number})
+            records.enqueue(study, trial.params, retry_of=trial.number)
         recovered += 1
     if recovered:
         logger.warning("recovered %d trial(s) left running by a dead worker", recovered)

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from optuna.samplers import BaseSampler
 
-from dse.study._storage import WORKER_ATTR, worker_id
+from dse.storage import _records as records
+from dse.storage._storage import worker_id
 
 if TYPE_CHECKING:
     from optuna import Study
@@ -32,7 +33,7 @@ class WorkerTaggingSampler(BaseSampler):
         self._worker = worker_id()
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        study._storage.set_trial_user_attr(trial._trial_id, WORKER_ATTR, self._worker)  # noqa: SLF001
+        records.tag_worker(study, trial, self._worker)
         self.sampler.before_trial(study, trial)
 
     def infer_relative_search_space(

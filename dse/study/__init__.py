@@ -1,32 +1,25 @@
-"""Running studies: setup, the ask/tell loop, storage and the result record."""
+"""Running studies: building a problem, the ask/tell loop, `minimize` and `run_study`."""
 
-from dse.study._optimize import LoopState, derive_seed, optimize
+from dse.study._build import build_problem, load_workload, output_dir
+from dse.study._minimize import collect_result, minimize
+from dse.study._optimize import LoopState, derive_seed, optimize, reference_point
 from dse.study._problem import Evaluation, Problem
-from dse.study._rescore import RESCORED_ATTR, rescore_front, rescored_table
-from dse.study._result import StudyResult
-from dse.study._runner import collect_result, run_study
+from dse.study._runner import run_study
 from dse.study._sensitivity import SensitivityRun, run_sensitivity
-from dse.study._setup import StudySetup, build_setup
-from dse.study._storage import make_storage, open_study, recover_stale_trials, storage_url
 
 __all__ = [
-    "RESCORED_ATTR",
     "Evaluation",
     "LoopState",
     "Problem",
     "SensitivityRun",
-    "StudyResult",
-    "StudySetup",
-    "build_setup",
+    "build_problem",
     "collect_result",
     "derive_seed",
-    "make_storage",
-    "open_study",
+    "load_workload",
+    "minimize",
     "optimize",
-    "recover_stale_trials",
-    "rescore_front",
-    "rescored_table",
+    "output_dir",
+    "reference_point",
     "run_sensitivity",
     "run_study",
-    "storage_url",
 ]

@@ -1,19 +1,19 @@
-"""Building a study's parts from its configuration: workload, space, evaluator, cost model."""
+"""Building a study's parts from its settings: workload, space, evaluator, cost model."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
-from dse._errors import StudyFileError
-from dse.config import StudyConfig, resolve_layers
+from dse._errors import StudyFileError, settings_error
+from dse.config import resolve_layers
+from dse.storage import study_folder
 from dse.study._evaluator import make_evaluator
-from dse.study._hardware import build_cost_model
+from dse.study._hardware import build_cost_model, hardware_settings
 from dse.study._problem import Problem
+from dse.study._torch import scoped_torch
 from evaluators import (
-    LayerShape,
+    DatasetSpec,
     TrainingRecipe,
     Workload,
     WorkloadError,
@@ -21,55 +21,60 @@ from evaluators import (
     calibrate_activations,
     layer_shapes,
 )
-from hardware_models import CostModel
 from search_spaces import LayerChoices, SearchSpace, SpaceError
 
-
-@dataclass(frozen=True, eq=False)
-class StudySetup:
-    """Everything a study needs besides its storage, built once per process."""
-
-    config: StudyConfig
-    path: Path
-    workload: Workload
-    shapes: dict[str, LayerShape]
-    problem: Problem
-
-    @property
-    def output_dir(self) -> Path:
-        return Path(self.config.study.output) / self.config.study.name
+if TYPE_CHECKING:
+    from dse.config import StudyConfig
 
 
-def build_setup(config: StudyConfig, path: str | Path) -> StudySetup:
-    """Build the workload, the search space, the evaluator and the cost model.
+def output_dir(config: StudyConfig) -> Path:
+    """Where a study's files go: `<study.output>/<study.name>` (see `study_folder`)."""
+    return study_folder(config)
 
-    Relative data and model paths are taken from the study file's folder; the output folder
-    from the current directory.
+
+def load_workload(config: StudyConfig, path: str | Path) -> Workload:
+    """The model and data a study file names, trained once and cached under its output folder.
+
+    Relative data and model paths are taken from the study file's folder.
 
     Raises:
         StudyFileError: a file the study names is missing or does not fit, with its field.
     """
     path = Path(path)
-    base_dir = path.parent
-    # Small layers gain nothing from intra-op threads and lose much to their spinning on a
-    # loaded machine (LeNet trains 30x slower with 2 threads beside other work); scale out
-    # with workers instead, or raise `evaluator.threads` for large models.
-    torch.set_num_threads(config.evaluator.threads)
     w = config.workload
     try:
-        workload = build_workload(
-            w.model,
-            w.dataset,
-            seed=config.study.seed,
-            fractions=(w.splits.train, w.splits.validation, w.splits.test),
-            checkpoint=w.checkpoint,
-            training=TrainingRecipe(**w.training.model_dump()),
-            cache_dir=Path(config.study.output) / ".cache",
-            base_dir=base_dir,
-        )
+        with scoped_torch(config.evaluator.threads):  # initialisation seeds torch
+            return build_workload(
+                w.model,
+                w.dataset if isinstance(w.dataset, str) else DatasetSpec(**w.dataset.model_dump()),
+                seed=config.study.seed,
+                fractions=(w.splits.train, w.splits.validation, w.splits.test),
+                validation=w.validation,
+                fold=w.fold_batchnorm,
+                checkpoint=w.checkpoint,
+                training=TrainingRecipe(**w.training.model_dump()),
+                cache_dir=Path(config.study.output) / ".cache",
+                base_dir=path.parent,
+            )
     except WorkloadError as exc:
         raise StudyFileError(str(path), "workload", str(exc)) from None
-    layers = resolve_layers(config.search_space, workload.layers(), str(path))
+
+
+def build_problem(config: StudyConfig, workload: Workload, path: str | Path | None) -> Problem:
+    """The search space, evaluator and cost model of a study over `workload`.
+
+    Args:
+        config: the validated settings.
+        workload: the float model and its data.
+        path: the study file (relative hardware paths start at its folder), or None for
+            settings given from Python (paths then start at the current directory).
+
+    Raises:
+        SettingsError: a pattern, range or file of the settings does not fit the model
+            (`StudyFileError` when they come from a file), with its field.
+    """
+    source = None if path is None else str(path)
+    layers = resolve_layers(config.search_space, workload.layers(), source)
     try:
         activation_ranges, accumulator_ranges = _output_ranges(workload, layers)
         space = SearchSpace.from_model(
@@ -79,19 +84,24 @@ def build_setup(config: StudyConfig, path: str | Path) -> StudySetup:
             accumulator_ranges=accumulator_ranges,
         )
     except SpaceError as exc:
-        raise StudyFileError(str(path), "search_space", str(exc)) from None
+        raise settings_error(source, "search_space", str(exc)) from None
     shapes = layer_shapes(workload.model, workload.data.train.x)
     evaluator = make_evaluator(config, workload)
-    cost_model = _cost_model(config, shapes, path)
-    problem = Problem(
+    with scoped_torch(config.evaluator.threads):
+        reference_accuracy = evaluator.reference().accuracy
+    cost_model = build_cost_model(config, shapes, path)
+    return Problem(
         space,
         evaluator,
         cost_model,
         config.objectives,
         config.constraints,
-        reference_accuracy=evaluator.reference().accuracy,
+        reference_accuracy=reference_accuracy,
+        config=config,
+        workload=workload,
+        hardware=hardware_settings(config, list(shapes), path),
+        source=source,
     )
-    return StudySetup(config, path, workload, shapes, problem)
 
 
 def _output_ranges(
@@ -127,8 +137,3 @@ def _output_ranges(
         else {}
     )
     return ranges, {n: 2.0 * peak for n, peak in peaks.items()}
-
-
-def _cost_model(config: StudyConfig, shapes: dict[str, LayerShape], path: Path) -> CostModel:
-    """`WeightMemoryModel` for weight-bits-only studies, else the accelerator model."""
-    return build_cost_model(config, shapes, path)

@@ -1,26 +1,20 @@
-"""Building a study's accuracy evaluator from its `evaluator` section, and replaying it."""
+"""Building a study's accuracy evaluator from its `evaluator` section."""
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING
 
-from optuna.trial import TrialState
-
 from dse.study._profile_store import load_profile
 from evaluators import (
     AccuracyEvaluator,
-    Evaluator,
     ProxyEvaluator,
-    Score,
     SensitivityAccuracyProxy,
     SensitivityProxy,
     get_proxy,
 )
 
 if TYPE_CHECKING:
-    import optuna
-
     from dse.config import StudyConfig
     from evaluators import Workload
 
@@ -46,6 +40,9 @@ def make_evaluator(config: StudyConfig, workload: Workload) -> AccuracyEvaluator
             calibration_samples=section.calibration_samples,
             profile=load_profile(config, workload),
         )
+    elif cls.settings_model is not None:
+        options = cls.settings_model(**section.options)
+        proxy = cls(workload, calibration_samples=section.calibration_samples, options=options)
     else:
         proxy = cls(workload, calibration_samples=section.calibration_samples)
     return ProxyEvaluator(
@@ -56,33 +53,3 @@ def make_evaluator(config: StudyConfig, workload: Workload) -> AccuracyEvaluator
         fidelity_threshold=section.fidelity_threshold,
         regression=section.regression,
     )
-
-
-def replay_calibration(study: optuna.Study, evaluator: Evaluator) -> int:
-    """Feed a resumed study's stored trials, in order, to a proxy evaluator's calibration.
-
-    The stored `proxy_value` and `accuracy_exact` metrics rebuild the calibration the first
-    run had, without scoring anything again.
-
-    Returns:
-        How many trials were replayed (0 for an exact evaluator).
-    """
-    if not isinstance(evaluator, ProxyEvaluator):
-        return 0
-    replayed = 0
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        metrics = trial.user_attrs.get("metrics", {})
-        digest = trial.user_attrs.get("config_hash")
-        if digest is None or "proxy_value" not in metrics:
-            continue
-        score = Score(
-            accuracy=float(metrics["accuracy"]),
-            fidelity=str(trial.user_attrs.get("fidelity", "")),
-            proxy_value=float(metrics["proxy_value"]),
-            exact_accuracy=metrics.get("accuracy_exact"),
-        )
-        evaluator.record(digest, score)
-        replayed += 1
-    if replayed:
-        logger.info("replayed %d stored trials into the %s calibration", replayed, evaluator)
-    return replayed

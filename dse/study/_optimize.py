@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -13,17 +13,13 @@ import optuna
 from optuna.trial import TrialState
 
 from dse._errors import StudyRunError
-from dse.results import (
-    DUPLICATE_ATTR,
-    HYPERVOLUME_ATTR,
-    REFERENCE_ATTR,
-    ParetoFront,
-    is_feasible,
-    stored_reference,
-)
+from dse.storage import WorkerTaggingSampler, records, recover_stale_trials
 from dse.study._problem import Problem
-from dse.study._storage import WORKER_ATTR, recover_stale_trials, worker_id
 from evaluators import Configuration
+from results import ParetoFront
+
+if TYPE_CHECKING:
+    from results import TrialRecord
 
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
@@ -52,15 +48,10 @@ class LoopState:
     duplicates: int = 0
 
 
-def is_duplicate(trial: FrozenTrial) -> bool:
-    """Whether a trial repeats a scored configuration (told its values, never evaluated)."""
-    return DUPLICATE_ATTR in trial.user_attrs
-
-
 def count_complete(study: optuna.Study) -> int:
     """Complete trials that were evaluated: what the budget counts (duplicates are not)."""
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    return sum(not is_duplicate(t) for t in done)
+    return sum(records.is_evaluated(t) for t in done)
 
 
 def optimize(
@@ -73,6 +64,7 @@ def optimize(
     on_trial: ProgressCallback | None = None,
     warm_start: bool = False,
     profile: SensitivityCandidates | None = None,
+    calibration: Sequence[Mapping[str, Any]] = (),
 ) -> LoopState:
     """Run trials until `budget` trials are evaluated in the storage (across all workers).
 
@@ -82,7 +74,7 @@ def optimize(
 
     A proposal whose decoded configuration (`Configuration.digest`) is already stored, from
     this run, an earlier one or another worker, is not evaluated: evaluations are pure, so it
-    is told the stored trial's values and constraints, marked `DUPLICATE_ATTR`, and the sampler
+    is told the stored trial's values and constraints, recorded as a duplicate, and the sampler
     asked again. It does not count against the budget, so every evaluation buys a new point.
     Samplers propose such repeats because every variable is sampled, also those a layer's
     kind ignores (its `clusters` when fixed point); being told the values anyway teaches a
@@ -92,23 +84,34 @@ def optimize(
 
     The hypervolume reference point is fixed and stored the first time a study is optimized
     (see `reference_point`); each complete trial records the front's hypervolume at its tell
-    (`hypervolume` user attribute, as this worker saw the front). With `warm_start`, a new
-    study first scores `warm_start_points(space, profile)`.
+    (as this worker saw the front). With `warm_start`, a new study first scores
+    `warm_start_points(space, profile)`, then the points of a proxy's `calibration` design
+    (already scored exactly, they become trials at no cost).
+
+    A study with nothing left to do (budget met, or its space exhausted by an earlier run)
+    stores nothing: the loop asks for a trial only when one is still needed.
     """
     limit = max_failures if max_failures is not None else max(10, budget)
     distributions = problem.space.to_optuna()
     directions = [d.name.lower() for d in study.directions]
-    reference = stored_reference(study)
+    reference = records.reference_point(study)
     if reference is None:
         reference = reference_point(problem)
-        study.set_user_attr(REFERENCE_ATTR, list(reference))
+        records.set_reference_point(study, reference)
     trials = study.get_trials(deepcopy=False)
-    if warm_start and not trials:
-        for params in warm_start_points(problem.space, profile):
-            study.enqueue_trial(params, user_attrs={WARM_START_ATTR: True})
-    done = [t for t in trials if t.state == TrialState.COMPLETE and not is_duplicate(t)]
-    values = [list(t.values) for t in done]
-    feasible = [is_feasible(t) for t in done]
+    if not trials:
+        points = warm_start_points(problem.space, profile) if warm_start else []
+        seen = {problem.space.decode(problem.space.complete(p)).digest() for p in points}
+        for params in map(dict, calibration):
+            digest = problem.space.decode(params).digest()
+            if digest not in seen:
+                seen.add(digest)
+                points.append(params)
+        for params in points:
+            records.enqueue(study, params, warm_start=True)
+    done = [records.to_record(t) for t in trials if records.is_evaluated(t)]
+    values = [list(r.values) for r in done]
+    feasible = [r.feasible for r in done]
     scored = _ScoredConfigurations()
     front = ParetoFront.from_points(values, directions, feasible=feasible)
     state = LoopState(
@@ -119,13 +122,24 @@ def optimize(
         hypervolume=front.hypervolume(reference),
     )
     in_a_row = repeats = 0
-    worker = worker_id()
+    if not isinstance(study.sampler, WorkerTaggingSampler):
+        study.sampler = WorkerTaggingSampler(study.sampler)
+    distinct = problem.space.n_configurations()
     while True:
         trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
         scored.update(trials)
         running = [t for t in trials if t.state == TrialState.RUNNING]
+        if len(scored.by_digest) >= distinct:
+            logger.warning(
+                "every one of the space's %d configurations is scored; stopping at %d of %d "
+                "evaluations",
+                distinct,
+                scored.evaluated,
+                budget,
+            )
+            break
         if scored.evaluated + len(running) >= budget:
-            if scored.evaluated < budget and any(WORKER_ATTR not in t.user_attrs for t in running):
+            if scored.evaluated < budget and any(records.worker(t) is None for t in running):
                 # A trial nobody has claimed: either a worker created it a moment ago, or one
                 # died creating it. Wait out the grace period, then recover it if still bare.
                 time.sleep(1.0)
@@ -133,10 +147,9 @@ def optimize(
                 continue
             break
         trial = study.ask(distributions)
-        trial.set_user_attr(WORKER_ATTR, worker)
         original = scored.original(problem.space, trial.params)
         if original is not None:
-            _tell_duplicate(study, trial, original, state.hypervolume)
+            records.tell_duplicate(study, trial, original, state.hypervolume)
             state.duplicates += 1
             repeats += 1
             if repeats >= max_duplicates:
@@ -154,15 +167,13 @@ def optimize(
         try:
             evaluation = problem.evaluate(trial.params)
         except KeyboardInterrupt:
-            trial.set_user_attr("fail_reason", "interrupted by the user")
-            study.tell(trial, state=TrialState.FAIL)
+            records.tell_failed(study, trial, "interrupted by the user")
             raise
         except Exception as exc:  # noqa: BLE001 - a failing trial must not stop the study
             reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
             logger.warning("trial %d failed: %s", trial.number, reason)
             logger.debug("%s", traceback.format_exc())
-            trial.set_user_attr("fail_reason", reason)
-            study.tell(trial, state=TrialState.FAIL)
+            records.tell_failed(study, trial, reason)
             state.failed += 1
             state.last_reason = reason
             in_a_row += 1
@@ -174,20 +185,23 @@ def optimize(
                 on_trial(state)
             continue
         in_a_row = 0
-        trial.set_user_attr("configuration", evaluation.configuration.to_dict())
-        trial.set_user_attr("config_hash", evaluation.configuration.digest())
-        trial.set_user_attr("fidelity", evaluation.fidelity)
-        trial.set_user_attr("metrics", dict(evaluation.metrics))
-        trial.set_user_attr("duration_s", time.perf_counter() - start)
-        for name, violation in evaluation.constraints.items():
-            trial.set_constraint(name, violation)
+        evaluation_s = time.perf_counter() - start
         values.append(list(evaluation.objectives))
         feasible.append(evaluation.feasible)
         front = ParetoFront.from_points(values, directions, feasible=feasible)
         state.front_size = len(front)
         state.hypervolume = front.hypervolume(reference)
-        trial.set_user_attr(HYPERVOLUME_ATTR, state.hypervolume)
-        study.tell(trial, list(evaluation.objectives))
+        records.tell_complete(
+            study,
+            trial,
+            configuration=evaluation.configuration,
+            values=evaluation.objectives,
+            metrics=evaluation.metrics,
+            constraints=evaluation.constraints,
+            fidelity=evaluation.fidelity,
+            evaluation_s=evaluation_s,
+            hypervolume=state.hypervolume,
+        )
         state.complete = count_complete(study)
         if on_trial is not None:
             on_trial(state)
@@ -198,7 +212,7 @@ class _ScoredConfigurations:
     """The stored complete, evaluated trials by configuration digest, read incrementally."""
 
     def __init__(self) -> None:
-        self.by_digest: dict[str, FrozenTrial] = {}
+        self.by_digest: dict[str, TrialRecord] = {}
         self.evaluated = 0
         self._seen: set[int] = set()
 
@@ -207,14 +221,14 @@ class _ScoredConfigurations:
             if t.state != TrialState.COMPLETE or t.number in self._seen:
                 continue
             self._seen.add(t.number)
-            if is_duplicate(t):
+            if not records.is_evaluated(t):
                 continue
             self.evaluated += 1
-            digest = t.user_attrs.get("config_hash")
-            if digest is not None:
-                self.by_digest.setdefault(digest, t)
+            digest = records.config_hash(t)
+            if digest is not None and digest not in self.by_digest:
+                self.by_digest[digest] = records.to_record(t)
 
-    def original(self, space: SearchSpace, params: Mapping[str, Any]) -> FrozenTrial | None:
+    def original(self, space: SearchSpace, params: Mapping[str, Any]) -> TrialRecord | None:
         """The stored trial of the configuration `params` decode to, if any."""
         try:
             digest = space.decode(params).digest()
@@ -223,28 +237,11 @@ class _ScoredConfigurations:
         return self.by_digest.get(digest)
 
 
-def _tell_duplicate(
-    study: optuna.Study, trial: optuna.Trial, original: FrozenTrial, hypervolume: float
-) -> None:
-    """Tell `trial` the values of `original`, the stored trial of the same configuration."""
-    trial.set_user_attr(DUPLICATE_ATTR, original.number)
-    trial.set_user_attr("config_hash", original.user_attrs["config_hash"])
-    trial.set_user_attr("fidelity", original.user_attrs.get("fidelity"))
-    trial.set_user_attr(HYPERVOLUME_ATTR, hypervolume)
-    for name, violation in original.constraints.items():
-        trial.set_constraint(name, violation)
-    study.tell(trial, list(original.values))
-
-
 def derive_seed(seed: int, n_trials: int) -> int:
     """A per-run sampler seed: a resumed run starts from another stream, never repeating."""
     import numpy as np
 
     return int(np.random.SeedSequence([seed, n_trials]).generate_state(1)[0] % (2**31 - 1))
-
-
-WARM_START_ATTR = "dse:warm_start"
-"""Trial user attribute marking the points enqueued by `warm_start_points`."""
 
 
 def reference_point(problem: Problem) -> tuple[float, ...]:

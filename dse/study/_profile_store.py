@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dse.storage import study_folder
 from evaluators import SensitivityProfile
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 def sensitivity_dir(config: StudyConfig) -> Path:
     """`<output>/<study>/sensitivity/`: the profile, its CSV and plots."""
-    return Path(config.study.output) / config.study.name / "sensitivity"
+    return study_folder(config) / "sensitivity"
 
 
 def load_profile(config: StudyConfig, workload: Workload) -> SensitivityProfile:

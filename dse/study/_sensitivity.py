@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dse.results import write_sensitivity
+from dse.study._problem import Problem
 from dse.study._profile_store import load_profile, save_profile, sensitivity_dir
-from dse.study._setup import build_setup
+from results import write_sensitivity
 from search_spaces import gated_points, layer_options, prune_space
 
 if TYPE_CHECKING:
@@ -65,9 +65,10 @@ def run_sensitivity(
     Raises:
         StudyFileError: the study names a file that is missing or does not fit.
     """
-    setup = build_setup(config, path)
-    space = setup.problem.space
-    profile = load_profile(config, setup.workload)
+    problem = Problem.from_config(config, path)
+    space = problem.space
+    assert problem.workload is not None
+    profile = load_profile(config, problem.workload)
     started = time.perf_counter()
     entries = [
         profile.measure(domain.name, option)

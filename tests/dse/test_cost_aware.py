@@ -17,9 +17,10 @@ from optuna.trial import TrialState
 from dse import load_study
 from dse.optimizers._candidates import crossover, layer_groups, neighbours
 from dse.optimizers._cost_aware import CostAwareSampler, _improvements
-from dse.results import DUPLICATE_ATTR, REFERENCE_ATTR
-from dse.study import StudySetup, build_setup, optimize
+from dse.storage import records
+from dse.study import Problem, optimize
 from dse.study._optimize import count_complete
+from evaluators import layer_shapes
 from tests.conftest import study_dict, write_study
 
 SPACE = {  # 3 layers x (fixed 2-5 bits | shared 2-4 clusters), 12 variables
@@ -28,31 +29,31 @@ SPACE = {  # 3 layers x (fixed 2-5 bits | shared 2-4 clusters), 12 variables
 }
 
 
-def _setup(tmp: Path, study_output: Path, **extra: object) -> StudySetup:
+def _setup(tmp: Path, study_output: Path, **extra: object) -> Problem:
     sections = {"search_space": SPACE, "optimizer": {"kind": "random"}, **extra}
     data = study_dict("cost_aware", study_output, **sections)
     path = write_study(tmp / "cost_aware.yaml", data)
-    return build_setup(load_study(path), path)
+    return Problem.from_config(load_study(path), path)
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory, study_output: Path) -> StudySetup:
+def setup(tmp_path_factory: pytest.TempPathFactory, study_output: Path) -> Problem:
     return _setup(tmp_path_factory.mktemp("ca"), study_output)
 
 
-def _study(setup: StudySetup, sampler: optuna.samplers.BaseSampler, budget: int) -> optuna.Study:
+def _study(setup: Problem, sampler: optuna.samplers.BaseSampler, budget: int) -> optuna.Study:
     study = optuna.create_study(directions=list(setup.config.directions), sampler=sampler)
-    optimize(study, setup.problem, budget, warm_start=True)
+    optimize(study, setup, budget, warm_start=True)
     return study
 
 
 def test_problem_computes_hardware_objectives_and_leaves_accuracy_to_scoring(
-    setup: StudySetup,
+    setup: Problem,
 ) -> None:
-    params = {v.name: v.values()[-1] for v in setup.problem.space.variables}
-    configuration = setup.problem.space.decode(params)
-    values, feasible = setup.problem.exact_values(configuration)
-    evaluation = setup.problem.evaluate(params)
+    params = {v.name: v.values()[-1] for v in setup.space.variables}
+    configuration = setup.space.decode(params)
+    values, feasible = setup.exact_values(configuration)
+    evaluation = setup.evaluate(params)
     names = [o.name for o in setup.config.objectives]
     assert names == ["accuracy", "weight_bits"]
     assert values[0] is None
@@ -60,12 +61,12 @@ def test_problem_computes_hardware_objectives_and_leaves_accuracy_to_scoring(
     assert feasible
 
 
-def test_model_never_proposes_a_scored_configuration(setup: StudySetup) -> None:
-    sampler = CostAwareSampler(setup.problem.space, setup.problem, n_startup_trials=4, seed=0)
+def test_model_never_proposes_a_scored_configuration(setup: Problem) -> None:
+    sampler = CostAwareSampler(setup.space, setup, n_startup_trials=4, seed=0)
     study = _study(setup, sampler, 24)
     assert count_complete(study) == 24
     modeled = [t for t in study.trials[5:] if t.state == TrialState.COMPLETE]
-    assert modeled and not any(DUPLICATE_ATTR in t.user_attrs for t in modeled)
+    assert modeled and not any(records.is_duplicate(t) for t in modeled)
 
 
 def test_candidates_violating_a_computed_constraint_are_never_proposed(
@@ -73,11 +74,11 @@ def test_candidates_violating_a_computed_constraint_are_never_proposed(
 ) -> None:
     limit = 60_000
     setup = _setup(tmp_path, study_output, constraints=[{"name": "weight_bits", "max": limit}])
-    sampler = CostAwareSampler(setup.problem.space, setup.problem, n_startup_trials=4, seed=1)
+    sampler = CostAwareSampler(setup.space, setup, n_startup_trials=4, seed=1)
     study = _study(setup, sampler, 16)
     proposed = [t for t in study.trials[5:] if t.state == TrialState.COMPLETE]
     assert proposed
-    assert all(t.user_attrs["metrics"]["weight_bits"] <= limit for t in proposed)
+    assert all(records.to_record(t).metrics["weight_bits"] <= limit for t in proposed)
 
 
 class _NoiseProblem:
@@ -87,12 +88,12 @@ class _NoiseProblem:
 
     LAYERS = ("conv2", "fc1", "fc2")
 
-    def __init__(self, setup: StudySetup) -> None:
+    def __init__(self, setup: Problem) -> None:
         from hardware_models import weight_memory_bits
 
-        self.space = setup.problem.space
+        self.space = setup.space
         modules = dict(setup.workload.model.named_modules())
-        shapes = setup.shapes
+        shapes = layer_shapes(setup.workload.model, setup.workload.data.train.x)
         self.noise: dict[tuple[str, object], float] = {}
         self.bits: dict[tuple[str, object], float] = {}
         for layer in self.LAYERS:
@@ -155,16 +156,16 @@ def test_reaches_the_known_front_faster_than_random_search(
         "cost_aware": CostAwareSampler(problem.space, problem, n_startup_trials=10, seed=0),
     }.items():
         study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
-        study.set_user_attr(REFERENCE_ATTR, reference.tolist())
+        records.set_reference_point(study, reference.tolist())
         optimize(study, problem, 100, warm_start=True)
         done = [t for t in study.trials if t.state == TrialState.COMPLETE]
-        ratios[name] = max(t.user_attrs["hypervolume"] for t in done) / true_hv
+        ratios[name] = max(records.to_record(t).hypervolume for t in done) / true_hv
     assert ratios["cost_aware"] >= 0.98, ratios
     assert ratios["cost_aware"] > ratios["random"], ratios
 
 
-def test_neighbours_change_one_variable_and_crossovers_whole_layers(setup: StudySetup) -> None:
-    space = setup.problem.space
+def test_neighbours_change_one_variable_and_crossovers_whole_layers(setup: Problem) -> None:
+    space = setup.space
     rng = np.random.default_rng(0)
     point = space.canonical({v.name: v.values()[0] for v in space.variables})
     for neighbour in neighbours(space, point, rng):
@@ -183,8 +184,8 @@ def test_neighbours_change_one_variable_and_crossovers_whole_layers(setup: Study
             )
 
 
-def test_canonical_points_of_one_configuration_are_equal(setup: StudySetup) -> None:
-    space = setup.problem.space
+def test_canonical_points_of_one_configuration_are_equal(setup: Problem) -> None:
+    space = setup.space
     base = {v.name: v.values()[0] for v in space.variables}
     fixed = {**base, "fc1.weights.kind": "fixed", "fc1.weights.clusters": 3}
     same = {**base, "fc1.weights.kind": "fixed", "fc1.weights.clusters": 4}
@@ -239,14 +240,14 @@ def test_rank_scores_map_back_to_the_observed_values_and_extrapolate() -> None:
     assert warp.inverse(np.array([warp.z.min() - 1.0]))[0] < values.min()  # beyond the best
 
 
-def test_a_failed_configuration_is_not_proposed_again(setup: StudySetup) -> None:
-    sampler = CostAwareSampler(setup.problem.space, setup.problem, n_startup_trials=4, seed=0)
+def test_a_failed_configuration_is_not_proposed_again(setup: Problem) -> None:
+    sampler = CostAwareSampler(setup.space, setup, n_startup_trials=4, seed=0)
     study = _study(setup, sampler, 8)
-    distributions = setup.problem.space.to_optuna()
+    distributions = setup.space.to_optuna()
     failed = []
     for _ in range(3):
         trial = study.ask(distributions)
-        failed.append(setup.problem.space.decode(trial.params).digest())
+        failed.append(setup.space.decode(trial.params).digest())
         study.tell(trial, state=TrialState.FAIL)
     assert len(set(failed)) == 3
 
@@ -259,15 +260,9 @@ def test_scored_constraints_steer_proposals_to_feasible_points(
     infeasible = {}
     for name, sampler in {
         "random": optuna.samplers.RandomSampler(seed=0),
-        "cost_aware": CostAwareSampler(
-            setup.problem.space, setup.problem, n_startup_trials=8, seed=0
-        ),
+        "cost_aware": CostAwareSampler(setup.space, setup, n_startup_trials=8, seed=0),
     }.items():
         study = _study(setup, sampler, 40)
-        proposed = [
-            t
-            for t in study.trials[10:]
-            if t.state == TrialState.COMPLETE and DUPLICATE_ATTR not in t.user_attrs
-        ]
-        infeasible[name] = sum(t.user_attrs["metrics"]["accuracy"] < 0.9 for t in proposed)
+        proposed = [t for t in study.trials[10:] if records.is_evaluated(t)]
+        infeasible[name] = sum(records.to_record(t).metrics["accuracy"] < 0.9 for t in proposed)
     assert infeasible["cost_aware"] < infeasible["random"], infeasible

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dse import load_study, run_study
-from dse.study import build_setup
+from dse.study import Problem
 from evaluators import FixedPoint, FloatFormat, WeightSharing
 from tests.conftest import study_dict, write_study
 
@@ -30,15 +30,15 @@ def test_study_searches_every_weight_kind_and_activations(
                 "kinds": ["fixed", "float"],
                 "bits": [6, 12],
                 "calibration": "percentile",
-                "accumulator_bits": [16, 24],
+                "accumulator_bits": [12, 24],
             },
         },
         optimizer={"kind": "random", "budget": 30},
     )
     path = write_study(tmp_path / "s.yaml", data)
     config = load_study(path)
-    setup = build_setup(config, path)
-    names = set(setup.problem.space.names)
+    setup = Problem.from_config(config, path)
+    names = set(setup.space.names)
     assert {
         "fc1.weights.kind",
         "fc1.weights.exponent_bits",
@@ -59,7 +59,7 @@ def test_study_searches_every_weight_kind_and_activations(
             k: (int(v) if isinstance(v, float) and v.is_integer() else v)
             for k, v in params.items()
         }
-        configuration = setup.problem.space.decode(params)
+        configuration = setup.space.decode(params)
         layer = configuration["fc1"]
         seen.add(type(layer.weights))
         assert isinstance(layer.activations, FixedPoint | FloatFormat)
@@ -83,18 +83,18 @@ def test_wide_accumulators_cost_no_accuracy(tmp_path: Path, study_output: Path) 
                 "bits": 16,
                 "calibration": "percentile",
                 "percentile": 99.0,
-                "accumulator_bits": [16, 24],
+                "accumulator_bits": [12, 24],
             },
         },
     )
     path = write_study(tmp_path / "s.yaml", data)
-    setup = build_setup(load_study(path), path)
-    space = setup.problem.space
+    setup = Problem.from_config(load_study(path), path)
+    space = setup.space
     wide = space.decode({f"{n}.activations.accumulator_bits": 24 for n in setup.workload.layers()})
-    narrow = space.decode(
-        {f"{n}.activations.accumulator_bits": 16 for n in setup.workload.layers()}
+    narrow = space.decode(  # 12 bits: products truncated to 4 fraction bits (I = 8)
+        {f"{n}.activations.accumulator_bits": 12 for n in setup.workload.layers()}
     )
-    evaluator = setup.problem.evaluator
-    reference = setup.problem.reference_accuracy
+    evaluator = setup.evaluator
+    reference = setup.reference_accuracy
     assert evaluator.score(wide).accuracy >= reference - 0.01
     assert evaluator.score(narrow).accuracy <= evaluator.score(wide).accuracy

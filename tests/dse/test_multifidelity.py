@@ -12,11 +12,18 @@ import torch
 from torch import nn
 
 from dse import load_study, run_study
-from dse.config import WeightSpace
-from dse.study import build_setup, run_sensitivity
+from dse.storage import records
+from dse.study import Problem, run_sensitivity
 from dse.study._sensitivity import WARM_START_GATES
 from evaluators import AccuracyEvaluator, Configuration, FixedPoint, LayerConfig, WeightSharing
-from search_spaces import LayerChoices, SearchSpace, gated_points, layer_options, prune_space
+from search_spaces import (
+    LayerChoices,
+    SearchSpace,
+    WeightChoices,
+    gated_points,
+    layer_options,
+    prune_space,
+)
 from tests.conftest import run_cli, study_dict, write_study
 
 PROXY = {
@@ -37,13 +44,19 @@ def test_proxy_study_rescores_its_front_exactly(tmp_path: Path, study_output: Pa
     for name in ("rescored.csv", "fidelity.json", "fidelity.png"):
         assert (folder / name).stat().st_size > 0
     table = result.table
-    fidelities = table["fidelity"].str.split(":").str[0].value_counts().to_dict()
-    # positions 0-7 calibrate, then 17 and 27 refresh: 10 exact scorings in the search
-    assert fidelities == {"exact": 10, "proxy": 20}
+    done = table[table["state"] == "COMPLETE"]
+    fidelities = done["fidelity"].str.split(":").str[0].value_counts().to_dict()
+    # The 8 design points come first and are exact; of the others, those whose digest is a
+    # multiple of refresh_every are exact checks, the rest proxy scores.
+    design = set(done["config_hash"].iloc[:8])
+    checks = {h for h in done["config_hash"] if h not in design and int(h, 16) % 10 == 0}
+    assert (done["fidelity"].iloc[:8] == "exact:validation").all()
+    expected_exact = 8 + len(checks)
+    assert fidelities == {"exact": expected_exact, "proxy": 30 - expected_exact}
     rescored = pd.read_csv(folder / "rescored.csv")
     front = table[table["pareto"]]
     assert set(rescored["config_hash"]) == set(front["config_hash"])
-    setup = build_setup(load_study(path), path)
+    setup = Problem.from_config(load_study(path), path)
     exact = {s: AccuracyEvaluator(setup.workload, split=s) for s in ("validation", "test")}
     for _, row in rescored.iterrows():
         trial = table[table["config_hash"] == row["config_hash"]].iloc[0]
@@ -53,32 +66,40 @@ def test_proxy_study_rescores_its_front_exactly(tmp_path: Path, study_output: Pa
     assert rescored["pareto_validation"].any() and rescored["pareto_test"].any()
     report = json.loads((folder / "fidelity.json").read_text())
     assert report["kind"] == "normalized_inertia" and not report["fell_back_to_exact"]
-    assert report["scorings"]["exact_search"] == 10
+    assert report["scorings"]["exact_search"] == expected_exact
     assert report["scorings"]["exact_rescore_validation"] == len(rescored)
-    assert report["calibration"]["n"] == 10 and -1 <= report["calibration"]["spearman"] <= 1
+    assert report["calibration"]["n"] == expected_exact
+    assert -1 <= report["calibration"]["spearman"] <= 1
     study_json = json.loads((folder / "study.json").read_text())
     fronts = study_json["fidelity"]["fronts"]
     assert len(fronts["validation"]) == int(rescored["pareto_validation"].sum())
     assert len(fronts["test"]) == int(rescored["pareto_test"].sum())
 
-    # Resuming replays the stored calibration: only the refresh at position 37 is new.
+    # Resuming refits the same calibration from the stored exact scores (none spent again):
+    # the first 30 trials keep their scores, and the rule holds for the 10 new ones.
     data["optimizer"]["budget"] = 40
     path = write_study(tmp_path / "s.yaml", data)
     again = run_study(load_study(path), path)
-    counts = again.table["fidelity"].str.split(":").str[0].value_counts().to_dict()
-    assert counts == {"exact": 11, "proxy": 29}
+    done_again = again.table[again.table["state"] == "COMPLETE"]
+    pd.testing.assert_frame_equal(
+        done_again.iloc[:30][["config_hash", "accuracy", "fidelity"]].reset_index(drop=True),
+        done[["config_hash", "accuracy", "fidelity"]].reset_index(drop=True),
+    )
+    for _, row in done_again.iloc[30:].iterrows():
+        check = int(row["config_hash"], 16) % 10 == 0
+        assert row["fidelity"].startswith("exact") == check
 
 
 def _configuration_of(path: Path, number: int) -> dict:
     import optuna
 
-    from dse.study import make_storage, storage_url
+    from dse.storage import make_storage, storage_url
 
     config = load_study(path)
     study = optuna.load_study(
         study_name=config.study.name, storage=make_storage(storage_url(config))
     )
-    return study.trials[number].user_attrs["configuration"]
+    return records.to_record(study.trials[number]).configuration.to_dict()
 
 
 def test_low_fidelity_study_falls_back_and_says_so(
@@ -97,7 +118,7 @@ def test_low_fidelity_study_falls_back_and_says_so(
     assert "under the threshold" in caplog.text
     assert (result.table["fidelity"] == "exact:validation").all()
     report = json.loads((result.files["study"].parent / "fidelity.json").read_text())
-    assert report["fell_back_to_exact"] is True and report["fallback_at"] == 6
+    assert report["fell_back_to_exact"] is True and report["fallback_at"] == 0
     assert report["scorings"]["exact_search"] == 14 and report["scorings"]["proxy"] == 0
 
 
@@ -132,7 +153,7 @@ def _tiny_space() -> SearchSpace:
     model = nn.Sequential(nn.Linear(16, 4, bias=False))
     with torch.no_grad():
         model[0].weight.copy_(torch.linspace(-1, 1, 64).reshape(4, 16))
-    choices = WeightSpace(kinds=("fixed", "shared"), bits=(2, 8), clusters=(2, 16))
+    choices = WeightChoices(kinds=("fixed", "shared"), bits=(2, 8), clusters=(2, 16))
     return SearchSpace.from_model(model, {"0": LayerChoices(weights=choices)})
 
 

@@ -18,10 +18,12 @@ from pydantic import TypeAdapter
 
 from dse import StudyFileError, load_study, run_study
 from dse.config._schema import OptimizerSection
-from dse.optimizers import PHASE_ATTR, available_optimizers, get_optimizer, population_size
-from dse.results import DUPLICATE_ATTR, REFERENCE_ATTR, ParetoFront
-from dse.study import StudySetup, build_setup, derive_seed, optimize
+from dse.optimizers import available_optimizers, get_optimizer, population_size
+from dse.storage import read_records, records
+from dse.study import Problem, derive_seed, optimize
 from dse.study._optimize import count_complete, warm_start_points
+from evaluators import layer_shapes
+from results import ParetoFront
 from tests.conftest import study_dict, write_study
 
 SETTINGS: dict[str, dict[str, Any]] = {
@@ -47,23 +49,23 @@ def _config(name: str, output: Path, tmp: Path, kind: str, budget: int, **extra:
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory, study_output: Path) -> StudySetup:
+def setup(tmp_path_factory: pytest.TempPathFactory, study_output: Path) -> Problem:
     tmp = tmp_path_factory.mktemp("opt")
     config, path = _config("contract", study_output, tmp, "random", 1)
-    return build_setup(config, path)
+    return Problem.from_config(config, path)
 
 
-def _run(setup: StudySetup, study: optuna.Study, kind: str, budget: int, **extra: Any) -> None:
+def _run(setup: Problem, study: optuna.Study, kind: str, budget: int, **extra: Any) -> None:
     """What `run_study` does around the loop: a fresh sampler per run, seeded by the trials."""
     settings = TypeAdapter(OptimizerSection).validate_python(
         {"kind": kind, "budget": budget, **SETTINGS[kind], **extra}
     )
     seed = derive_seed(0, len(study.trials))
-    study.sampler = get_optimizer(kind)(settings, setup.problem.space, seed, setup.problem)
-    optimize(study, setup.problem, budget, warm_start=settings.warm_start)
+    study.sampler = get_optimizer(kind)(settings, setup.space, seed, setup)
+    optimize(study, setup, budget, warm_start=settings.warm_start)
 
 
-def _new_study(setup: StudySetup) -> optuna.Study:
+def _new_study(setup: Problem) -> optuna.Study:
     return optuna.create_study(directions=list(setup.config.directions))
 
 
@@ -72,27 +74,23 @@ def test_every_kind_of_the_issue_is_registered() -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(SETTINGS))
-def test_meets_budget_and_resumes_unchanged(setup: StudySetup, kind: str) -> None:
+def test_meets_budget_and_resumes_unchanged(setup: Problem, kind: str) -> None:
     study = _new_study(setup)
     _run(setup, study, kind, 6)
     first = [(t.params, t.values) for t in study.trials]
     assert count_complete(study) == 6
     _run(setup, study, kind, 10)  # a resumed run: new sampler, same storage
-    done = [
-        t
-        for t in study.trials
-        if t.state == TrialState.COMPLETE and DUPLICATE_ATTR not in t.user_attrs
-    ]
+    done = [t for t in study.trials if records.is_evaluated(t)]
     assert len(done) == 10
-    assert len({t.user_attrs["config_hash"] for t in done}) == 10  # each scored once
+    assert len({records.config_hash(t) for t in done}) == 10  # each scored once
     assert [(t.params, t.values) for t in study.trials[: len(first)]] == first
-    hv = [t.user_attrs["hypervolume"] for t in done]
+    hv = [records.to_record(t).hypervolume for t in done]
     assert all(b >= a for a, b in zip(hv, hv[1:], strict=False)) and hv[-1] > 0
-    assert len(study.user_attrs[REFERENCE_ATTR]) == 2
+    assert len(records.reference_point(study)) == 2
 
 
 @pytest.mark.parametrize("kind", sorted(SETTINGS))
-def test_same_seed_same_first_proposals(setup: StudySetup, kind: str) -> None:
+def test_same_seed_same_first_proposals(setup: Problem, kind: str) -> None:
     runs = []
     for _ in range(2):
         study = _new_study(setup)
@@ -124,18 +122,18 @@ def test_constraint_infeasible_kept_marked_never_on_front(
     assert feasible["feasible"].astype(bool).all()
 
 
-def test_hybrid_switches_to_nsga2_and_records_its_phases(setup: StudySetup) -> None:
+def test_hybrid_switches_to_nsga2_and_records_its_phases(setup: Problem) -> None:
     study = _new_study(setup)
     _run(setup, study, "hybrid", 12)
-    phases = [t.user_attrs[PHASE_ATTR] for t in study.trials]
+    phases = [records.phase(t) for t in study.trials]
     assert phases[0] == "enqueued"
     assert "bayesian" in phases and phases[-1] == "nsga2"
     switch = phases.index("nsga2")
     assert switch <= 6 + 1 and all(p == "nsga2" for p in phases[switch:])
 
 
-def test_warm_start_points_are_uniform_baselines(setup: StudySetup) -> None:
-    points = warm_start_points(setup.problem.space)
+def test_warm_start_points_are_uniform_baselines(setup: Problem) -> None:
+    points = warm_start_points(setup.space)
     assert points == [  # 16 bits is clamped into [2, 5], the same point as 8: kept once
         {
             f"{layer}.weights.{field}": value
@@ -160,14 +158,14 @@ def test_grid_reproduces_the_exhaustive_front(tmp_path: Path, study_output: Path
         .nunique()
         == 9
     )  # every point once
-    setup = build_setup(load_study(path), path)
+    setup = Problem.from_config(load_study(path), path)
     values = [
-        setup.problem.evaluate({"fc1.weights.bits": a, "fc2.weights.bits": b}).objectives
+        setup.evaluate({"fc1.weights.bits": a, "fc2.weights.bits": b}).objectives
         for a in (2, 3, 4)
         for b in (2, 3, 4)
     ]
     exhaustive = ParetoFront.from_points(values, result.directions)
-    assert sorted(map(tuple, result.front.points)) == sorted(map(tuple, exhaustive.points))
+    assert sorted(map(tuple, result.front.values)) == sorted(map(tuple, exhaustive.values))
 
 
 def test_grid_refuses_a_space_over_its_limit(tmp_path: Path, study_output: Path) -> None:
@@ -188,16 +186,17 @@ def test_unknown_kind_lists_every_optimizer(tmp_path: Path, study_output: Path) 
     with pytest.raises(StudyFileError) as info:
         load_study(write_study(tmp_path / "u.yaml", data))
     assert "optimizer.kind" in str(info.value)
-    for kind in available_optimizers():
-        assert f"'{kind}'" in str(info.value)
+    listed = str(info.value).split("expected one of: ")[1].split(", ")
+    assert set(listed) == set(available_optimizers())
 
 
-def test_reference_point_is_accuracy_zero_and_float32_bits(setup: StudySetup) -> None:
+def test_reference_point_is_accuracy_zero_and_float32_bits(setup: Problem) -> None:
     study = _new_study(setup)
     _run(setup, study, "random", 1)
-    accuracy, bits = study.user_attrs[REFERENCE_ATTR]
+    accuracy, bits = records.reference_point(study)
     assert accuracy == 0.0
-    assert bits == pytest.approx(32 * np.sum([s.weights for s in setup.shapes.values()]))
+    shapes = layer_shapes(setup.workload.model, setup.workload.data.train.x)
+    assert bits == pytest.approx(32 * np.sum([s.weights for s in shapes.values()]))
 
 
 class _CountingProblem:
@@ -225,8 +224,8 @@ def _fixed_point(bits: int, clusters: int) -> dict[str, Any]:
     }
 
 
-def test_repeated_configurations_are_not_scored_and_not_counted(setup: StudySetup) -> None:
-    problem = _CountingProblem(setup.problem)
+def test_repeated_configurations_are_not_scored_and_not_counted(setup: Problem) -> None:
+    problem = _CountingProblem(setup)
     study = _new_study(setup)
     study.sampler = optuna.samplers.RandomSampler(seed=0)
     study.enqueue_trial(_fixed_point(4, 2))
@@ -238,18 +237,18 @@ def test_repeated_configurations_are_not_scored_and_not_counted(setup: StudySetu
     assert state.duplicates == 2
     for t in repeats:
         assert t.state == TrialState.COMPLETE and t.values == first.values
-        assert t.user_attrs[DUPLICATE_ATTR] == first.number
-    front = ParetoFront.from_trials(study.trials, list(setup.config.directions))
+        assert records.to_record(t).duplicate_of == first.number
+    front = ParetoFront.from_records(read_records(study), list(setup.config.directions))
     assert not {t.number for t in repeats} & set(front.numbers)
     # A resumed run does not score a stored configuration again either.
     study.enqueue_trial(_fixed_point(4, 4))
     optimize(study, problem, 5)  # type: ignore[arg-type]
     assert len(problem.evaluated) == 5 == len(set(problem.evaluated))
-    assert study.trials[-2].user_attrs[DUPLICATE_ATTR] == first.number
+    assert records.to_record(study.trials[-2]).duplicate_of == first.number
 
 
-def test_a_sampler_with_nothing_new_stops_under_budget(setup: StudySetup) -> None:
-    problem = _CountingProblem(setup.problem)
+def test_a_sampler_with_nothing_new_stops_under_budget(setup: Problem) -> None:
+    problem = _CountingProblem(setup)
     study = _new_study(setup)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)

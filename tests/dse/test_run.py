@@ -18,7 +18,8 @@ import pytest
 import torch
 
 from dse import load_study, run_study
-from dse.study import build_setup, make_storage, open_study, optimize, storage_url
+from dse.storage import make_storage, open_study, records, storage_url
+from dse.study import Problem, optimize
 from evaluators import Evaluator, Score
 from tests.conftest import ROOT, run_cli, study_dict, write_study
 
@@ -117,13 +118,13 @@ def test_trial_left_running_by_dead_worker_is_failed_and_retried(
         study_dict("stale", study_output, optimizer={"kind": "random", "budget": 5}),
     )
     config = load_study(path)
-    setup = build_setup(config, path)
+    setup = Problem.from_config(config, path)
     study = open_study(config, make_storage(storage_url(config)))
-    optimize(study, setup.problem, 2)
+    optimize(study, setup, 2)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    orphan = study.ask(setup.problem.space.to_optuna())
-    orphan.set_user_attr("dse:worker", f"{os.uname().nodename}:{dead.pid}")
+    orphan = study.ask(setup.space.to_optuna())
+    records.tag_worker(study, orphan, f"{os.uname().nodename}:{dead.pid}")
 
     result = run_study(config, path)
     trials = {
@@ -131,8 +132,8 @@ def test_trial_left_running_by_dead_worker_is_failed_and_retried(
         for t in optuna.load_study(study_name="stale", storage=storage_url(config)).get_trials()
     }
     assert trials[orphan.number].state == optuna.trial.TrialState.FAIL
-    assert trials[orphan.number].user_attrs["fail_reason"] == "worker died (interrupted)"
-    retry = [t for t in trials.values() if t.user_attrs.get("dse:retry_of") == orphan.number]
+    assert records.to_record(trials[orphan.number]).fail_reason == "worker died (interrupted)"
+    retry = [t for t in trials.values() if records.to_record(t).retry_of == orphan.number]
     assert len(retry) == 1 and retry[0].params == orphan.params
     assert retry[0].state == optuna.trial.TrialState.COMPLETE
     assert result.complete == 5 and result.failed == 1
@@ -156,13 +157,13 @@ def test_nan_trials_fail_with_reason_and_study_goes_on(tmp_path: Path, study_out
         study_dict("nan", study_output, optimizer={"kind": "random", "budget": 8}),
     )
     config = load_study(path)
-    setup = build_setup(config, path)
-    setup.problem.evaluator = NanOnSharedWeights(setup.problem.evaluator)
+    setup = Problem.from_config(config, path)
+    setup.evaluator = NanOnSharedWeights(setup.evaluator)
     study = open_study(config, make_storage(storage_url(config)))
-    state = optimize(study, setup.problem, 8)
+    state = optimize(study, setup, 8)
     assert state.complete == 8 and state.failed > 0
     failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
-    assert all("accuracy is nan" in t.user_attrs["fail_reason"] for t in failed)
+    assert all("accuracy is nan" in records.to_record(t).fail_reason for t in failed)
 
 
 def test_every_trial_failing_stops_with_an_error(tmp_path: Path, study_output: Path) -> None:
@@ -172,13 +173,13 @@ def test_every_trial_failing_stops_with_an_error(tmp_path: Path, study_output: P
 
     path = write_study(tmp_path / "s.yaml", study_dict("allnan", study_output))
     config = load_study(path)
-    setup = build_setup(config, path)
-    setup.problem.evaluator = AlwaysNan()
+    setup = Problem.from_config(config, path)
+    setup.evaluator = AlwaysNan()
     study = open_study(config, make_storage(storage_url(config)))
     from dse import StudyRunError
 
     with pytest.raises(StudyRunError, match="10 trials failed in a row"):
-        optimize(study, setup.problem, 6)
+        optimize(study, setup, 6)
 
 
 def test_changed_space_refuses_to_resume(tmp_path: Path, study_output: Path) -> None:
@@ -237,10 +238,45 @@ def test_user_model_dataset_and_checkpoint(tmp_path: Path, study_output: Path) -
     assert result.table["param:out.weights.bits"].between(2, 8).all()
 
     # The same model from a state-dict checkpoint scores the same reference accuracy.
-    setup = build_setup(load_study(path), path)
+    setup = Problem.from_config(load_study(path), path)
     torch.save(setup.workload.model.state_dict(), tmp_path / "tiny.pt")
     data["study"]["name"] = "user_ckpt"
     data["workload"]["checkpoint"] = "tiny.pt"
     path2 = write_study(tmp_path / "study2.yaml", data)
     result2 = run_study(load_study(path2), path2)
     assert result2.reference_accuracy == pytest.approx(result.reference_accuracy)
+
+
+def test_an_exhausted_space_stores_nothing_when_run_again(
+    tmp_path: Path, study_output: Path
+) -> None:
+    """Two configurations (fc3 at 2 or 3 bits): the study scores both and stops; a rerun
+    asks for no trial at all (it used to store ~200 DUPLICATE trials each time)."""
+    space = {"include": ["fc3"], "weights": {"kinds": ["fixed"], "bits": [2, 3]}}
+    data = study_dict(
+        "exhausted", study_output, search_space=space, optimizer={"kind": "random", "budget": 10}
+    )
+    path = write_study(tmp_path / "s.yaml", data)
+    first = run_study(load_study(path), path)
+    assert first.complete == 2
+    stored = len(first.records)
+    again = run_study(load_study(path), path)
+    assert len(again.records) == stored and again.complete == 2
+
+
+def test_trials_csv_writes_trial_numbers_as_integers(tmp_path: Path, study_output: Path) -> None:
+    space = {
+        "include": ["fc3"],
+        "weights": {"kinds": ["fixed", "shared"], "bits": [2, 3], "clusters": [2, 3]},
+    }
+    data = study_dict(
+        "integers", study_output, search_space=space, optimizer={"kind": "random", "budget": 6}
+    )
+    path = write_study(tmp_path / "s.yaml", data)
+    result = run_study(load_study(path), path)
+    lines = result.files["trials"].read_text().splitlines()
+    header = lines[0].split(",")
+    column = header.index("duplicate_of")
+    values = [line.split(",")[column] for line in lines[1:]]
+    duplicates = [v for v in values if v]
+    assert duplicates and all(v.isdigit() for v in duplicates)

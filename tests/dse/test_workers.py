@@ -10,6 +10,7 @@ from typing import Any
 
 import optuna
 
+from dse.storage import records
 from tests.conftest import ROOT, study_dict, write_study
 
 
@@ -46,11 +47,7 @@ def _run_alone_then_two_workers(
     trials = optuna.load_study(
         study_name=name, storage=f"sqlite:///{study_output / name / 'study.db'}"
     ).get_trials()
-    return [
-        t
-        for t in trials
-        if t.state == optuna.trial.TrialState.COMPLETE and "dse:duplicate_of" not in t.user_attrs
-    ]
+    return [t for t in trials if records.is_evaluated(t)]
 
 
 def test_two_workers_share_one_sqlite_study(tmp_path: Path, study_output: Path) -> None:
@@ -60,7 +57,7 @@ def test_two_workers_share_one_sqlite_study(tmp_path: Path, study_output: Path) 
     )
     # Each worker checks the budget before it asks: at most one trial per extra worker over.
     assert 2 * budget <= len(complete) <= 2 * budget + 1
-    assert len({t.user_attrs["dse:worker"] for t in complete[budget:]}) == 2  # both worked
+    assert len({records.worker(t) for t in complete[budget:]}) == 2  # both worked
     assert len({t.number for t in complete}) == len(complete)
 
 
@@ -71,6 +68,6 @@ def test_two_bayesian_workers_never_score_one_configuration_twice(
     optimizer = {"kind": "bayesian", "n_startup_trials": 5}
     scored = _run_alone_then_two_workers(tmp_path, study_output, "bayes", optimizer, (12, 36))
     assert 36 <= len(scored) <= 37
-    assert len({t.user_attrs["dse:worker"] for t in scored[12:]}) == 2
-    digests = [t.user_attrs["config_hash"] for t in scored]
+    assert len({records.worker(t) for t in scored[12:]}) == 2
+    digests = [records.config_hash(t) for t in scored]
     assert len(set(digests)) == len(digests)

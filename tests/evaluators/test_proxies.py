@@ -188,37 +188,45 @@ def test_low_fidelity_falls_back_to_exact_scoring(caplog: pytest.LogCaptureFixtu
         _Reversed(workload), exact, calibration_trials=6, refresh_every=0, fidelity_threshold=0.5
     )
     with caplog.at_level(logging.WARNING):
+        evaluator.fit(_configs())
         scores = [evaluator.score(c) for c in _configs()]
-    assert evaluator.fallback_at_ == 6
+    assert evaluator.fell_back_
     assert "under the threshold" in caplog.text
     assert all(s.fidelity == "exact:validation" for s in scores)
     assert [s.accuracy for s in scores] == [exact.score(c).accuracy for c in _configs()]
     assert evaluator.summary()["fell_back"] is True
 
 
-def test_good_proxy_is_used_after_calibration_and_replays_the_same() -> None:
+def test_scoring_before_fit_is_an_error() -> None:
+    workload = _linear_workload()
+    evaluator = ProxyEvaluator(_Reversed(workload), AccuracyEvaluator(workload))
+    with pytest.raises(NotFittedError, match="fit"):
+        evaluator.score(_configs()[0])
+
+
+def test_good_proxy_is_used_beside_design_points_and_digest_chosen_checks() -> None:
     workload = _linear_workload()
     exact = AccuracyEvaluator(workload)
     settings = {"calibration_trials": 6, "refresh_every": 4, "fidelity_threshold": 0.5}
     proxy = get_proxy("normalized_inertia")(workload)
-    evaluator = ProxyEvaluator(proxy, exact, **settings)
-    configs = _configs()[:8] + [
-        Configuration.of({"0": LayerConfig(FixedPoint(b, 2))}) for b in (3, 4, 5, 6, 7)
+    design = _configs()[:8]  # 6 distinct: 1, 8, 2, 6, 3, 5 bits
+    evaluator = ProxyEvaluator(proxy, exact, **settings).fit(design)
+    assert not evaluator.fell_back_ and len(evaluator.design_) == 6
+    assert evaluator.exact_scorings_ == 6
+    others = [Configuration.of({"0": LayerConfig(FixedPoint(b, 2))}) for b in range(2, 14)]
+    for c in design[:6] + others:
+        score = evaluator.score(c)
+        in_design = c.digest() in evaluator.design_
+        check = int(c.digest(), 16) % 4 == 0  # the rule, written out independently
+        assert score.fidelity.startswith("exact") == (in_design or check)
+        if score.fidelity.startswith("exact"):
+            assert score.accuracy == exact.score(c).accuracy == score.exact_accuracy
+        else:
+            assert score.fidelity == "proxy:normalized_inertia" and score.exact_accuracy is None
+    # A second evaluator fitted with the stored exact scores spends none and agrees on all.
+    known = dict(evaluator.design_)
+    again = ProxyEvaluator(proxy, exact, **settings).fit(design, known)
+    assert again.exact_scorings_ == 0
+    assert [again.score(c) for c in reversed(others)] == [
+        evaluator.score(c) for c in reversed(others)
     ]
-    scores = [evaluator.score(c) for c in configs]
-    kinds = [s.fidelity for s in scores]
-    assert evaluator.fallback_at_ is None
-    # 6 calibration points (one duplicate config is not scored twice), then every 4th exact.
-    distinct = list(dict.fromkeys(c.digest() for c in configs))
-    expected = ["exact" if (i < 6 or (i - 5) % 4 == 0) else "proxy" for i in range(len(distinct))]
-    by_digest = dict(zip([c.digest() for c in configs], kinds, strict=True))
-    assert [by_digest[d].split(":")[0] for d in distinct] == expected
-    assert evaluator.exact_scorings_ == expected.count("exact")
-    # Replaying the recorded scores rebuilds the same calibration without scoring.
-    replay = ProxyEvaluator(proxy, exact, **settings)
-    for c, s in zip(configs, scores, strict=True):
-        replay.record(c.digest(), s)
-    assert replay.scored_ == evaluator.scored_
-    assert replay.calibrator_.spearman_ == evaluator.calibrator_.spearman_
-    new = Configuration.of({"0": LayerConfig(FixedPoint(4, 3))})
-    assert replay.score(new) == evaluator.score(new)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dse.results import ParetoFront
+from results import ParetoFront
 
 
 def brute_force_front(values: np.ndarray, directions: list[str]) -> set[int]:
@@ -32,7 +32,7 @@ def test_front_matches_brute_force(seed: int, directions: list[str]) -> None:
     values = rng.integers(0, 6, size=(60, len(directions))).astype(float)
     front = ParetoFront.from_points(values, directions)
     assert set(front.numbers) == brute_force_front(values, directions)
-    np.testing.assert_array_equal(front.points, values[list(front.numbers)])
+    np.testing.assert_array_equal(front.values, values[list(front.numbers)])
 
 
 def test_infeasible_and_nan_points_are_never_on_the_front() -> None:
