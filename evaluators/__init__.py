@@ -1,7 +1,7 @@
 """Evaluators: number formats and bit-true kernels, configurations, workloads and scoring."""
 
 from evaluators._accumulator import accumulate
-from evaluators._accuracy import AccuracyEvaluator
+from evaluators._accuracy import AccuracyEvaluator, exact_float32, resolve_device
 from evaluators._apply import QuantizedOutput, WeightCache, apply, approximate_weights
 from evaluators._base import Evaluator, Score
 from evaluators._blocks import Add
@@ -40,6 +40,7 @@ from evaluators._models import BUILTIN_MODELS, LeNet5
 from evaluators._multifidelity import ProxyEvaluator
 from evaluators._normalization import Normalization
 from evaluators._output_noise import OutputNoiseProxy
+from evaluators._prefix import PrefixCache
 from evaluators._proxy import Proxy, available_proxies, get_proxy, register_proxy
 from evaluators._resnet import CifarResNet, ResNet18
 from evaluators._sensitivity import (
@@ -96,6 +97,7 @@ __all__ = [
     "PerKernel",
     "PerLayer",
     "PerNetwork",
+    "PrefixCache",
     "Proxy",
     "ProxyError",
     "ProxyEvaluator",
@@ -114,6 +116,7 @@ __all__ = [
     "WorkloadError",
     "accumulate",
     "apply",
+    "exact_float32",
     "approximate_weights",
     "available_checkpoints",
     "available_formats",
@@ -135,6 +138,7 @@ __all__ = [
     "quantize_float",
     "read_checkpoint",
     "register_proxy",
+    "resolve_device",
     "save_checkpoint",
     "share_weights",
     "train_model",

@@ -9,13 +9,14 @@ from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from evaluators._accumulator import accumulate
 from evaluators._errors import EvaluationError
 from evaluators._fixed_point import FixedPoint, to_integers_
 from evaluators._weight_sharing import WeightSharing, share_weights
-from evaluators._workload import APPROXIMABLE
+from evaluators._workload import APPROXIMABLE, STORED
 
 if TYPE_CHECKING:
     from evaluators._configuration import ActivationFormat, Configuration
@@ -29,7 +30,10 @@ class QuantizedOutput(nn.Module):
     accumulator, then added with its overflow mode, in the Latency kernels' order. The exact
     accumulator value (float64) is then cast to a fixed-point activation format directly, so
     no float32 rounding comes between; a float activation format reads it as float32 (exact
-    up to 24-bit accumulators). Without an accumulator the float32 sum is kept.
+    up to 24-bit accumulators). Without an accumulator, a Conv/Linear layer with a fixed-point
+    activation format casts the exact sum of its products and bias (:func:`_cast_sum`), as an
+    exported design whose accumulator holds every product and the bias exactly computes;
+    otherwise the float32 output is kept.
     """
 
     def __init__(
@@ -43,17 +47,55 @@ class QuantizedOutput(nn.Module):
         self.activations = activations
         self.accumulator = accumulator
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         if self.accumulator is None:
-            out = self.layer(x)
+            if isinstance(self.activations, FixedPoint) and isinstance(self.layer, APPROXIMABLE):
+                return _cast_sum(self.layer, inputs[0], self.activations)
+            out = self.layer(*inputs)  # an addition takes two inputs
         else:
-            acc = accumulate(self.layer, x, self.accumulator)
+            acc = accumulate(self.layer, inputs[0], self.accumulator)
             if isinstance(self.activations, FixedPoint):
                 return _cast_exact(acc, self.activations)
             out = acc.to(torch.float32)
         if self.activations is not None:
             out = self.activations.quantize(out)
         return out
+
+
+def _cast_sum(layer: nn.Module, x: torch.Tensor, fmt: FixedPoint) -> torch.Tensor:
+    """``(res_T)`` of a Conv/Linear layer's exact sum: its products and its float32 bias.
+
+    The products are summed in float64, exact while they span at most 53 bits (fixed-point
+    inputs and weights). A float32 bias may be far smaller than the products (a dead unit's
+    bias decays to 1e-30), so it is added with its rounding error kept (Knuth's TwoSum); where
+    the float64 sum lands on a rounding boundary of ``fmt`` (a grid point for ``truncate``, a
+    half step for the nearest modes) that error says on which side the exact sum lies. The
+    result is what an accumulator holding every product and the bias exactly gives, and a
+    float32 sum (which rounds first) may not.
+    """
+    weight = layer.weight.detach().to(torch.float32).double()
+    x = x.detach().to(torch.float32).double()
+    if isinstance(layer, nn.Linear):
+        products = F.linear(x, weight)
+    else:
+        products = layer._conv_forward(x, weight, None)  # the layer's padding and geometry
+    scale = math.ldexp(1.0, fmt.fraction_bits)
+    if layer.bias is None:
+        return _cast_exact(products, fmt)
+    bias = layer.bias.detach().to(torch.float32).double()
+    if not isinstance(layer, nn.Linear):
+        bias = bias.view(-1, *([1] * (products.dim() - 2)))
+    total = products + bias
+    back = total - products
+    error = (products - (total - back)) + (bias - back)  # total + error == products + bias
+    scaled = total.mul_(scale)
+    if fmt.rounding == "truncate":
+        below = (scaled == scaled.floor()) & (error < 0)
+        scaled = torch.where(below, scaled - 0.5, scaled)
+    else:
+        tie = (scaled - scaled.floor()) == 0.5
+        scaled = torch.where(tie, scaled + 0.25 * torch.sign(error), scaled)
+    return to_integers_(scaled, fmt).mul_(1.0 / scale).to(torch.float32)
 
 
 def _cast_exact(values: torch.Tensor, fmt: FixedPoint) -> torch.Tensor:
@@ -104,17 +146,18 @@ def approximate_weights(
     one codebook for all of them.
 
     Raises:
-        EvaluationError: a configured layer is not an approximable layer of the model.
+        EvaluationError: a layer with a weight format is not a Conv/Linear layer of the model,
+            or a layer with an output format is not a module whose output is stored.
     """
     modules = dict(model.named_modules())
     groups: dict[Hashable, list[str]] = {}
     for name, layer in configuration.layers:
         module = modules.get(name)
-        if not isinstance(module, APPROXIMABLE):
-            known = ", ".join(n for n, m in modules.items() if isinstance(m, APPROXIMABLE))
-            raise EvaluationError(
-                f"layer {name!r}: not a Conv/Linear layer of the model ({known})"
-            )
+        kinds = APPROXIMABLE if layer.weights is not None or layer.accumulator else STORED
+        if not isinstance(module, kinds):
+            known = ", ".join(n for n, m in modules.items() if isinstance(m, kinds))
+            what = "Conv/Linear layer" if kinds is APPROXIMABLE else "stored output"
+            raise EvaluationError(f"layer {name!r}: not a {what} of the model ({known})")
         fmt = layer.weights
         if fmt is None:
             continue

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sklearn.exceptions import NotFittedError
+from tqdm import tqdm
 
 from evaluators._base import Evaluator, Score
 from evaluators._calibrated import CalibratedProxy
@@ -142,7 +143,10 @@ class ProxyEvaluator(Evaluator):
             )
         self.design_: dict[str, float] = {}
         values, exact = [], []
-        for digest, configuration in chosen.items():
+        bar = tqdm(
+            chosen.items(), desc="calibrating the proxy", unit="point", leave=False, disable=None
+        )
+        for digest, configuration in bar:
             if digest in known:
                 accuracy = float(known[digest])
             else:

@@ -58,7 +58,7 @@ class OutputNoiseProxy(Proxy):
         """Inputs and outputs of every approximable layer of the float model, once."""
         if self._inputs is None:
             inputs: dict[str, torch.Tensor] = {}
-            names = list(self.workload.layers())
+            names = list(self.workload.outputs())  # additions and poolings too
             hooks = []
             for name in names:
 

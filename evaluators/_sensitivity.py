@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
-from evaluators._accuracy import predict
+from evaluators._accuracy import exact_float32, predict
 from evaluators._apply import WeightCache, apply
 from evaluators._configuration import Configuration, LayerConfig
 from evaluators._datasets import DataSplit
 from evaluators._errors import ProxyError
+from evaluators._prefix import PrefixCache
 from evaluators._proxy import Proxy, register_proxy
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ class SensitivityProfile:
         split: the split measured on (`validation`, as the exact scores a study compares to).
         batch_size: samples per forward pass.
         max_samples: measure on the first samples only.
+        cache_mb: memory for the float activations shared by the layers' measurements (MiB).
 
     Example:
         >>> profile = SensitivityProfile(workload)  # doctest: +SKIP
@@ -97,11 +99,14 @@ class SensitivityProfile:
         split: str = "validation",
         batch_size: int = 1024,
         max_samples: int | None = None,
+        cache_mb: int = 1024,
     ) -> None:
         self.workload = workload
         self.split = split
         self.batch_size = batch_size
         self.max_samples = max_samples
+        self.cache_mb = cache_mb
+        self._prefix: PrefixCache | None = None
         self._entries: dict[Hashable, LayerSensitivity] = {}
         self._reference: tuple[torch.Tensor, float] | None = None
         self._cache = WeightCache()
@@ -140,8 +145,18 @@ class SensitivityProfile:
         if hit is not None:
             return hit
         reference, accuracy = self._float()
-        model = apply(self.workload.model, Configuration.of({layer: config}), self._cache)
-        logits = self._logits(model)
+        configuration = Configuration.of({layer: config})
+        model = apply(self.workload.model, configuration, self._cache)
+        if self._prefix is None:  # one layer at a time: the float prefix is shared
+            self._prefix = PrefixCache(self.workload.model, max_bytes=self.cache_mb << 20)
+        x = self._data().x
+        with torch.inference_mode(), exact_float32():
+            logits = torch.cat(
+                [
+                    self._prefix.run(model, configuration, x[s : s + self.batch_size], key=s)
+                    for s in range(0, len(x), self.batch_size)
+                ]
+            ).double()
         approx = float((logits.argmax(dim=1) == self._data().y).double().mean())
         log_q = torch.log_softmax(logits, dim=1)
         kl = float(torch.sum(reference.exp() * (reference - log_q), dim=1).mean())

@@ -180,19 +180,37 @@ def _save_state(
 
 
 def save_atomic(obj: Any, path: Path) -> None:
-    """`torch.save` to a temporary file beside `path`, then rename: readers (other workers)
-    never see a partial file, and a crash keeps the previous one.
+    """`torch.save` to a temporary file beside `path`, synced, then renamed: readers (other
+    workers, on any host sharing the folder) never see a partial file, and a crash keeps the
+    previous one.
+
+    The temporary name holds the host, the process and a random token, so writers on several
+    hosts of a shared file system (which may share process ids) never write one file; the
+    rename is atomic on local and NFS file systems, and no file lock is needed.
 
     Raises:
         WorkloadError: the folder cannot be written.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{unique_suffix()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(obj, tmp)
+        with open(tmp, "wb") as handle:
+            torch.save(obj, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
         tmp.replace(path)
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         raise WorkloadError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def unique_suffix() -> str:
+    """`<host>.<pid>.<random>`: a temporary file name part no other writer uses, also on
+    another host of a shared file system."""
+    import socket
+    import uuid
+
+    return f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
 
 
 def _resume(

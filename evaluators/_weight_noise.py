@@ -91,6 +91,8 @@ class WeightNoise:
         groups: dict[WeightSharing, list[str]] = {}
         for name, layer in configuration.layers:
             fmt = layer.weights
+            if fmt is None:  # outputs only, or a module without weights (an addition)
+                continue
             if isinstance(fmt, WeightSharing) and fmt.granularity.name == "network":
                 groups.setdefault(fmt, []).append(name)
             else:

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from evaluators._blocks import Add
 from evaluators._datasets import Dataset, DatasetSpec, load_dataset
 from evaluators._errors import WorkloadError
 from evaluators._folding import fold_batchnorm
@@ -25,6 +26,18 @@ logger = logging.getLogger(__name__)
 
 APPROXIMABLE = (nn.Conv1d, nn.Conv2d, nn.Linear)
 """Layer types whose weights and outputs a configuration can approximate."""
+
+STORED = (
+    *APPROXIMABLE,
+    Add,
+    nn.AvgPool1d,
+    nn.AvgPool2d,
+    nn.AdaptiveAvgPool1d,
+    nn.AdaptiveAvgPool2d,
+)
+"""Module types whose output an accelerator stores in a format of its own: the layers with
+weights, residual additions and average pooling (a max pooling or a ReLU keeps its input's
+values, so its input's format)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,8 +58,13 @@ class Workload:
     weights_file: Path | None = None
 
     def layers(self) -> dict[str, nn.Module]:
-        """The approximable layers, by qualified name, in definition order."""
+        """The approximable layers (with weights), by qualified name, in definition order."""
         return {n: m for n, m in self.model.named_modules() if isinstance(m, APPROXIMABLE)}
+
+    def outputs(self) -> dict[str, nn.Module]:
+        """Every module whose output may take a format (`STORED`: the approximable layers,
+        residual additions, average pooling), by qualified name, in definition order."""
+        return {n: m for n, m in self.model.named_modules() if isinstance(m, STORED)}
 
 
 def build_workload(

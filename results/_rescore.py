@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
+from tqdm import tqdm
 
 from evaluators import AccuracyEvaluator
 from results._pareto import ParetoFront
@@ -45,6 +46,8 @@ def rescore(
     *,
     batch_size: int = 1024,
     known: Mapping[str, Mapping[str, float]] | None = None,
+    max_points: int | None = None,
+    device: str = "cpu",
 ) -> dict[str, dict[str, float]]:
     """Score the configurations of `records` exactly on validation and test.
 
@@ -56,6 +59,9 @@ def rescore(
         workload: the model and its splits.
         batch_size: samples per forward pass.
         known: earlier re-scores by configuration hash.
+        max_points: re-score at most this many configurations (those the search scored most
+            accurate first), counting the known ones; None: all.
+        device: where to score (`cpu`, `cuda`, `auto`).
 
     Returns:
         The new re-scores by configuration hash: `validation`, `test` (NaN when the
@@ -63,12 +69,17 @@ def rescore(
     """
     known = known or {}
     evaluators = {
-        split: AccuracyEvaluator(workload, split=split, batch_size=batch_size)
+        split: AccuracyEvaluator(workload, split=split, batch_size=batch_size, device=device)
         for split in ("validation", "test")
     }
     started = time.perf_counter()
     new: dict[str, dict[str, float]] = {}
-    for record in records:
+    order = sorted(records, key=lambda r: -r.metrics.get("accuracy", 0.0))
+    for record in tqdm(
+        order, desc="re-scoring the front", unit="point", leave=False, disable=None
+    ):
+        if max_points is not None and len(known) + len(new) >= max_points:
+            break
         digest, configuration = record.config_hash, record.configuration
         if digest is None or configuration is None or digest in known or digest in new:
             continue

@@ -43,7 +43,8 @@ class LayerDomain:
     Attributes:
         name: the layer's qualified name in the model.
         choices: what its weights and activations may become.
-        weight_max_abs: largest |w|, from which fixed-point integer bits are derived.
+        weight_max_abs: largest |w|, from which fixed-point integer bits are derived (0 for a
+            module without weights: a residual addition, a pooling).
         activation_max_abs: calibrated output range, for activation integer bits.
         accumulator_max_abs: the largest sum the accumulator must hold without wrapping.
     """
@@ -94,9 +95,10 @@ class SearchSpace:
         modules = dict(model.named_modules())
         domains: list[LayerDomain] = []
         for name, choices in layers.items():
-            module = modules.get(name)
-            weight = getattr(module, "weight", None)
-            if weight is None:
+            if name not in modules:
+                raise SpaceError(f"layer {name!r}: not a module of the model")
+            weight = getattr(modules[name], "weight", None)
+            if weight is None and choices.weights is not None:
                 raise SpaceError(f"layer {name!r}: not a layer with weights in the model")
             act_range = acc_range = None
             if choices.activations is not None:
@@ -104,7 +106,7 @@ class SearchSpace:
                     raise SpaceError(f"layer {name!r}: activation range not calibrated")
                 act_range = float(activation_ranges[name])
                 acc_range = float((accumulator_ranges or {}).get(name, 2.0 * act_range))
-            weight_range = float(weight.detach().abs().max())
+            weight_range = 0.0 if weight is None else float(weight.detach().abs().max())
             domains.append(LayerDomain(name, choices, weight_range, act_range, acc_range))
         variables: list[Variable] = []
         constants: list[tuple[str, Any]] = []

@@ -16,6 +16,17 @@ from evaluators import Workload, build_workload
 
 ROOT = Path(__file__).resolve().parents[1]
 
+SAMPLER_SETTINGS: dict[str, dict[str, Any]] = {
+    "random": {},
+    "grid": {},
+    "tpe": {"n_startup_trials": 3},
+    "nsga2": {"population_size": 4},
+    "nsga3": {"population_size": 4},
+    "bayesian": {"n_startup_trials": 3},
+    "hybrid": {"n_startup_trials": 3, "window": 2, "switch_after": 6, "population_size": 4},
+}
+"""Small-budget settings of every built-in optimizer, for the tests that run them all."""
+
 torch.set_num_threads(1)  # as studies do: small models only lose to intra-op threads
 
 

@@ -13,13 +13,18 @@ from dse._errors import DseError
 from dse.cli import (
     _characterize,
     _dashboard,
+    _export,
+    _init,
     _pareto,
     _plot,
     _report,
     _run,
     _sensitivity,
     _status,
+    _submit,
     _train,
+    _verify,
+    _worker,
 )
 from evaluators import EvaluatorError
 from hardware_models import HardwareModelError
@@ -27,7 +32,10 @@ from results import ResultsError
 from search_spaces import SpaceError
 
 COMMANDS = {
+    "init": _init,
     "run": _run,
+    "worker": _worker,
+    "submit": _submit,
     "status": _status,
     "pareto": _pareto,
     "report": _report,
@@ -36,6 +44,8 @@ COMMANDS = {
     "characterize": _characterize,
     "sensitivity": _sensitivity,
     "train": _train,
+    "export": _export,
+    "verify": _verify,
 }
 
 USER_ERRORS: tuple[type[BaseException], ...] = (

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from tqdm import tqdm
 
 from dse.config import load_study
-from dse.study import LoopState, run_study
+from dse.study import LoopState, StopSignal, WorkerStopped, run_study
 
 HELP = "run a study, or resume it where it stopped (the same command)"
 
@@ -43,7 +44,15 @@ def main(args: argparse.Namespace) -> int:
         bar.refresh()
 
     try:
-        result = run_study(config, args.study, on_start=start, on_trial=update)
+        with StopSignal() as stop:
+            result = run_study(config, args.study, on_start=start, on_trial=update, stop=stop)
+    except WorkerStopped as exc:
+        print(
+            f"dse: stopped by {exc.name}; the trial being evaluated is queued again, completed "
+            "trials are kept: run again to resume",
+            file=sys.stderr,
+        )
+        return 128 + exc.signum
     finally:
         if bar is not None:
             bar.close()
@@ -56,5 +65,5 @@ def main(args: argparse.Namespace) -> int:
         f"({rate:.1f}/s, setup {t['setup_s']:.1f} s)"
     )
     folder = result.files["study"].parent
-    print(f"results in {folder}/ (trials.csv, pareto.csv, pareto.png, study.json)")
+    print(f"results in {folder}/ (report.html, trials.csv, pareto.csv, pareto.png, study.json)")
     return 0

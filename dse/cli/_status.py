@@ -1,23 +1,50 @@
-"""`dse status STUDY.yaml`: counts of trials and the current front."""
+"""`dse status STUDY.yaml`: counts of trials, the workers alive, and the current front."""
 
 from __future__ import annotations
 
 import argparse
 
-from dse.cli._common import format_table, load_records
-from dse.config import load_study
+import optuna
+
+from dse._errors import StudyRunError
+from dse.cli._common import format_table
+from dse.config import StudyConfig, load_study
+from dse.storage import (
+    WorkerState,
+    make_storage,
+    read_records,
+    redact_url,
+    storage_url,
+    worker_states,
+)
 from results import front_rows, trials_table
 
-HELP = "show how far a study is: trials complete, failed, remaining, and the current front"
+HELP = (
+    "show how far a study is: trials complete, failed, remaining, the workers alive with "
+    "their last heartbeat, and the current front"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("study", help="the study file (study.yaml)")
 
 
+def load(config: StudyConfig) -> optuna.Study:
+    """The stored study, read-only; an error when it has never run."""
+    url = storage_url(config)
+    storage = make_storage(url, create=False, reconnect_s=config.storage.reconnect_s)
+    names = [s.study_name for s in storage.get_all_studies()]
+    if config.study.name not in names:
+        raise StudyRunError(
+            f"no study {config.study.name!r} in {redact_url(url)} yet: run it first"
+        )
+    return optuna.load_study(study_name=config.study.name, storage=storage)
+
+
 def main(args: argparse.Namespace) -> int:
     config = load_study(args.study)
-    table = trials_table(load_records(config), config.objective_names, config.directions)
+    study = load(config)
+    table = trials_table(read_records(study), config.objective_names, config.directions)
     states = table["state"].value_counts().to_dict() if len(table) else {}
     complete = int(states.get("COMPLETE", 0))
     budget = config.optimizer.budget
@@ -27,9 +54,39 @@ def main(args: argparse.Namespace) -> int:
         f"of a budget of {budget}"
         + (f" ({states['DUPLICATE']} repeated proposals skipped)" if "DUPLICATE" in states else "")
     )
+    workers = worker_states(study, config.storage.grace_s)
+    if workers:
+        print(describe_workers(workers, config.storage.grace_s))
     front = front_rows(table)
     print(f"current front: {len(front)} trial(s)")
     if len(front):
         columns = ["number", *config.objective_names]
         print(format_table(front[columns].to_dict("records"), columns))
     return 0
+
+
+def describe_workers(workers: list[WorkerState], grace_s: float) -> str:
+    """A count of workers by state, then a table of those alive or lost."""
+    counts: dict[str, int] = {}
+    for worker in workers:
+        counts[worker.state] = counts.get(worker.state, 0) + 1
+    alive = sum(w.alive for w in workers)
+    parts = [f"{alive} alive"] + [
+        f"{n} {state}" for state, n in sorted(counts.items()) if state in ("stopped", "lost")
+    ]
+    lines = [f"workers: {', '.join(parts)} (lost: no heartbeat for {grace_s:g} s)"]
+    shown = [w for w in workers if w.state != "stopped"]
+    if shown:
+        columns = ["worker", "state", "last heartbeat", "trial", "evaluated"]
+        rows = [
+            {
+                "worker": w.worker,
+                "state": w.state,
+                "last heartbeat": "-" if w.last_beat_s is None else f"{w.last_beat_s:.0f} s ago",
+                "trial": w.trial,
+                "evaluated": w.evaluated,
+            }
+            for w in shown
+        ]
+        lines.append(format_table(rows, columns))
+    return "\n".join(lines)

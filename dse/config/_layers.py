@@ -33,10 +33,13 @@ def resolve_layers(
     A layer is selected when its name matches an `include` pattern, no `exclude` pattern, and no
     matching rule says `skip`. Settings apply in hls4ml's order: the section's defaults, then
     `layer_types[<class name>]`, then every `layers` rule whose pattern matches, in file order.
+    A module without weights (a residual addition, an average pooling) takes activation
+    formats only, and no accumulator; one left with neither is not selected.
 
     Args:
         section: the validated `search_space` section.
-        layers: the model's approximable layers by qualified name.
+        layers: the model's modules whose outputs may take a format, by qualified name
+            (`Workload.outputs()`).
         path: the study file, for error messages (None: settings given from Python).
 
     Raises:
@@ -53,7 +56,7 @@ def resolve_layers(
             raise settings_error(
                 path,
                 f"search_space.layers[{i}].name",
-                f"{rule.name!r} matches no Conv/Linear layer of the model ({known})",
+                f"{rule.name!r} matches no layer of the model ({known})",
             )
     resolved: dict[str, LayerChoices] = {}
     for name, module in layers.items():
@@ -73,7 +76,11 @@ def resolve_layers(
                 skip = rule.skip
             weights = _merge(weights, rule.weights)
             activations = _merge(activations, rule.activations)
-        if not skip:
+        if getattr(module, "weight", None) is None:
+            weights = None
+            if activations is not None:
+                activations = activations.model_copy(update={"accumulator_bits": None})
+        if not skip and (weights is not None or activations is not None):
             resolved[name] = LayerChoices(
                 weights=None if weights is None else weight_choices(weights),
                 activations=None if activations is None else activation_choices(activations),

@@ -20,6 +20,7 @@ from pydantic import (
     SerializeAsAny,
     TypeAdapter,
     WrapValidator,
+    field_serializer,
     field_validator,
     model_validator,
 )
@@ -266,9 +267,22 @@ class SearchSpaceSection(Section):
 
     include: Annotated[tuple[str, ...], Field(min_length=1)] = ("*",)
     exclude: tuple[str, ...] = ()
+    calibration_samples: Annotated[int, Field(ge=1)] | None = 4096
     weights: WeightSpace = WeightSpace()
     activations: ActivationSpace | None = None
-    layer_types: dict[Literal["Conv2d", "Conv1d", "Linear"], LayerSettings] = {}
+    layer_types: dict[
+        Literal[
+            "Conv2d",
+            "Conv1d",
+            "Linear",
+            "Add",
+            "AvgPool2d",
+            "AvgPool1d",
+            "AdaptiveAvgPool2d",
+            "AdaptiveAvgPool1d",
+        ],
+        LayerSettings,
+    ] = {}
     layers: tuple[LayerRule, ...] = ()
 
 
@@ -358,8 +372,11 @@ class EvaluatorSection(Section):
     held-out Spearman correlation falls under `fidelity_threshold`, the study scores exactly
     from then on. `subset` scores the search on the first samples of the split only. With
     `rescore_front`, the final front is scored again exactly on the full validation and test
-    splits. `options` are a proxy's own settings, validated by the dataclass it registered
-    (`evaluators.register_proxy(name, settings=...)`).
+    splits (at most `rescore_max_points` of them: the largest accuracies first). `cache_mb`
+    bounds the float activations kept between scorings that share a prefix; `device` runs
+    training and scoring on a CUDA device (`auto`: when one is present; TF32 off inside dse's
+    calls). `options` are a proxy's own settings, validated by the dataclass it registered
+    (`evaluators.register_proxy(name, settings_model=...)`).
     """
 
     kind: EvaluatorKind = "exact"
@@ -373,6 +390,9 @@ class EvaluatorSection(Section):
     regression: Literal["isotonic", "linear"] = "isotonic"
     calibration_samples: Annotated[int, Field(ge=1)] = 256
     rescore_front: bool = True
+    rescore_max_points: Annotated[int, Field(ge=1)] | None = None
+    cache_mb: Annotated[int, Field(ge=0)] = 1024
+    device: Literal["auto", "cpu", "cuda"] = "auto"
     options: dict[str, Any] = {}
 
     @model_validator(mode="after")
@@ -464,9 +484,47 @@ class HardwareSection(Section):
 
 
 class StorageSection(Section):
-    """Where trials live: an SQLAlchemy URL; absent means SQLite in the study folder."""
+    """Where trials live, and how the workers sharing them show they are alive.
+
+    `url` is an SQLAlchemy URL (`sqlite:///`, `postgresql://`, `mysql://`) or a journal file
+    (`journal:///shared/path/study.log`); absent means SQLite in the study folder. `${NAME}`
+    in it reads the environment variable NAME when connecting (the password), and a password
+    written literally is dumped as `***`, so it never reaches study.json or a report.
+    """
 
     url: str | None = None
+    heartbeat_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    grace_s: Annotated[float, Field(gt=0)] = 60.0
+    reconnect_s: Annotated[float, Field(ge=0)] = 600.0
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, v: str | None) -> str | None:
+        from dse._errors import StudyRunError
+        from dse.storage import StorageUrl
+
+        if v is not None:
+            try:
+                StorageUrl.parse(v)
+            except StudyRunError as exc:
+                reason = str(exc).removeprefix("storage.url: ").rsplit(", got ", 1)[0]
+                raise ValueError(reason) from None
+        return v
+
+    @model_validator(mode="after")
+    def _grace_over_heartbeats(self) -> StorageSection:
+        if self.grace_s < 2 * self.heartbeat_s:
+            raise ValueError(
+                f"grace_s must be at least two heartbeats (2 x heartbeat_s = "
+                f"{2 * self.heartbeat_s:g} s), got {self.grace_s:g}"
+            )
+        return self
+
+    @field_serializer("url")
+    def _redacted(self, v: str | None) -> str | None:
+        from dse.storage import redact_url
+
+        return None if v is None else redact_url(v)
 
 
 def _objective_list(value: Any) -> Any:
@@ -540,7 +598,7 @@ class StudyConfig(Section):
             data.pop(key, None)
         data["study"].pop("output", None)
         data["study"].setdefault("seed", self.study.seed)
-        for key in ("threads", "batch_size"):  # how fast, not what, a trial computes
+        for key in ("threads", "batch_size", "cache_mb", "device"):  # how fast, not what
             data.get("evaluator", {}).pop(key, None)
         return _digest({k: v for k, v in data.items() if v != {}})
 

@@ -14,8 +14,16 @@ Trial layouts:
 
 Attributes written while a trial runs stay separate keys in both: `dse:worker` (its process,
 set right after creation), `dse:phase` (a composite optimizer's part), `dse:retry_of` and
-`dse:warm_start` (on enqueued points), and the system attribute `dse:proposed` (the
-configuration a cost-aware sampler claimed).
+`dse:warm_start` (on enqueued points), and the system attributes `dse:proposed` (the
+configuration a cost-aware sampler claimed), `dse:evaluating` (the configuration its worker
+is scoring), `dse:heartbeat` (its worker's last sign of life) and `dse:abandoned` (why another
+process failed it). A running trial with a worker tag holds one of the budget's slots: the
+loop creates trials only under the study lock, after counting the slots taken.
+
+Study system attributes: `dse:worker:<host:pid>` (one record per worker that ever ran:
+ordinal, start, last heartbeat, state), `dse:initialized`, `dse:init_lease` (the process doing
+the one-time work, and its heartbeat), `dse:calibration` (a proxy's exact design scores) and
+`dse:finished` (the budget whose results were written).
 """
 
 from __future__ import annotations
@@ -40,6 +48,9 @@ PHASE_ATTR = "dse:phase"
 RETRY_ATTR = "dse:retry_of"
 WARM_START_ATTR = "dse:warm_start"
 PROPOSED_ATTR = "dse:proposed"
+EVALUATING_ATTR = "dse:evaluating"
+HEARTBEAT_ATTR = "dse:heartbeat"
+ABANDONED_ATTR = "dse:abandoned"
 _V1_DUPLICATE = "dse:duplicate_of"
 _V1_SCORING_TIME = "duration_s"
 _V1_FIELDS = ("configuration", "config_hash", "fidelity", "metrics", "hypervolume", "fail_reason")
@@ -50,6 +61,11 @@ _OBJECTIVES = "objectives"
 _SEED = "seed"
 _REFERENCE = "dse:reference_point"
 _RESCORED = "dse:rescored"
+_WORKER_PREFIX = "dse:worker:"
+_INITIALIZED = "dse:initialized"
+_INIT_LEASE = "dse:init_lease"
+_FINISHED = "dse:finished"
+_CALIBRATION = "dse:calibration"
 
 _STATES = {
     TrialState.COMPLETE: "COMPLETE",
@@ -104,6 +120,9 @@ def to_record(trial: FrozenTrial) -> TrialRecord:
         state = "DUPLICATE"
     values = tuple(trial.values) if trial.state == TrialState.COMPLETE and trial.values else None
     retry = attrs.get(RETRY_ATTR)
+    fail_reason = fields.get("fail_reason")
+    if fail_reason is None and trial.state == TrialState.FAIL:
+        fail_reason = trial.system_attrs.get(ABANDONED_ATTR)
     return TrialRecord(
         number=trial.number,
         state=state,
@@ -119,7 +138,7 @@ def to_record(trial: FrozenTrial) -> TrialRecord:
         hypervolume=fields.get("hypervolume"),
         duration_s=None if trial.duration is None else trial.duration.total_seconds(),
         evaluation_s=fields.get("evaluation_s"),
-        fail_reason=fields.get("fail_reason"),
+        fail_reason=fail_reason,
         worker=attrs.get(WORKER_ATTR),
         retry_of=None if retry is None else int(retry),
         warm_start=bool(attrs.get(WARM_START_ATTR, False)),
@@ -170,6 +189,28 @@ def proposed_digest(trial: FrozenTrial) -> str | None:
     return trial.system_attrs.get(PROPOSED_ATTR)
 
 
+def holds_slot(trial: FrozenTrial) -> bool:
+    """Whether a running trial holds one of the budget's slots: its worker tagged it, which
+    the loop does only under the study lock, within the budget (`WorkerTaggingSampler`)."""
+    return trial.state == TrialState.RUNNING and WORKER_ATTR in trial.user_attrs
+
+
+def evaluating(trial: FrozenTrial) -> str | None:
+    """The digest of the configuration a running trial's worker is scoring, once decided."""
+    return trial.system_attrs.get(EVALUATING_ATTR)
+
+
+def last_heartbeat(trial: FrozenTrial) -> float | None:
+    """When (Unix time, the worker's clock) a running trial's worker last showed life."""
+    value = trial.system_attrs.get(HEARTBEAT_ATTR)
+    return None if value is None else float(value)
+
+
+def liveness(trial: FrozenTrial) -> tuple[Any, ...]:
+    """What changes while a trial's worker is alive: its tag and heartbeat."""
+    return (trial.user_attrs.get(WORKER_ATTR), trial.system_attrs.get(HEARTBEAT_ATTR))
+
+
 def system_value(trial: FrozenTrial, key: str, default: Any = None) -> Any:
     """A system attribute that an Optuna sampler keeps (NSGA-II's generation key)."""
     return trial.system_attrs.get(key, default)
@@ -194,6 +235,21 @@ def claim(study: optuna.Study, trial: FrozenTrial, digest: str) -> None:
     study._storage.set_trial_system_attr(trial._trial_id, PROPOSED_ATTR, digest)  # noqa: SLF001
 
 
+def set_evaluating(study: optuna.Study, trial: optuna.Trial, digest: str) -> None:
+    """Record the configuration `trial`'s worker is about to score (under the study lock)."""
+    study._storage.set_trial_system_attr(trial._trial_id, EVALUATING_ATTR, digest)  # noqa: SLF001
+
+
+def beat(study: optuna.Study, trial_id: int, when: float) -> None:
+    """Write a trial's heartbeat (Unix time).
+
+    Raises:
+        optuna.exceptions.UpdateFinishedTrialError: the trial is finished (by its own worker,
+            or failed by another that took it for lost).
+    """
+    study._storage.set_trial_system_attr(trial_id, HEARTBEAT_ATTR, round(when, 2))  # noqa: SLF001
+
+
 def set_system_value(study: optuna.Study, trial: FrozenTrial, key: str, value: Any) -> None:
     """Set a system attribute an Optuna sampler keeps (NSGA-II's generation key)."""
     study._storage.set_trial_system_attr(trial._trial_id, key, value)  # noqa: SLF001
@@ -205,14 +261,16 @@ def enqueue(
     *,
     warm_start: bool = False,
     retry_of: int | None = None,
+    skip_if_exists: bool = False,
 ) -> None:
-    """Queue a point to be scored before the sampler proposes again."""
+    """Queue a point to be scored before the sampler proposes again (`skip_if_exists`: not
+    when a trial of these parameters exists already)."""
     attrs: dict[str, Any] = {}
     if warm_start:
         attrs[WARM_START_ATTR] = True
     if retry_of is not None:
         attrs[RETRY_ATTR] = retry_of
-    study.enqueue_trial(dict(params), user_attrs=attrs)
+    study.enqueue_trial(dict(params), user_attrs=attrs, skip_if_exists=skip_if_exists)
 
 
 # --- telling -------------------------------------------------------------------------------
@@ -233,8 +291,46 @@ def tell_complete(
     fidelity: str,
     evaluation_s: float,
     hypervolume: float,
+) -> bool:
+    """Store an evaluated trial's results and tell it complete.
+
+    Returns:
+        False when the trial was finished meanwhile (another worker took it for lost and
+        failed it): nothing is stored.
+    """
+    import optuna
+
+    try:
+        _tell_complete(
+            study,
+            trial,
+            configuration=configuration,
+            values=values,
+            metrics=metrics,
+            constraints=constraints,
+            fidelity=fidelity,
+            evaluation_s=evaluation_s,
+            hypervolume=hypervolume,
+        )
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
+    return True
+
+
+def _tell_complete(
+    study: optuna.Study,
+    trial: optuna.Trial,
+    *,
+    configuration: Configuration,
+    values: Sequence[float],
+    metrics: Mapping[str, float],
+    constraints: Mapping[str, float],
+    fidelity: str,
+    evaluation_s: float,
+    hypervolume: float,
 ) -> None:
-    """Store an evaluated trial's results and tell it complete."""
+    import optuna
+
     trial.set_user_attr(
         TRIAL_ATTR,
         {
@@ -249,13 +345,33 @@ def tell_complete(
     )
     for name, violation in constraints.items():
         trial.set_constraint(name, float(violation))
-    study.tell(trial, [float(v) for v in values])
+    told = study.tell(trial, [float(v) for v in values], skip_if_finished=True)
+    if told.state != TrialState.COMPLETE:
+        raise optuna.exceptions.UpdateFinishedTrialError(f"trial {trial.number} was finished")
 
 
 def tell_duplicate(
     study: optuna.Study, trial: optuna.Trial, original: TrialRecord, hypervolume: float
+) -> bool:
+    """Tell `trial` the values of `original`, the stored trial of the same configuration.
+
+    Returns:
+        False when the trial was finished meanwhile (failed by another worker).
+    """
+    import optuna
+
+    try:
+        _tell_duplicate(study, trial, original, hypervolume)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
+    return True
+
+
+def _tell_duplicate(
+    study: optuna.Study, trial: optuna.Trial, original: TrialRecord, hypervolume: float
 ) -> None:
-    """Tell `trial` the values of `original`, the stored trial of the same configuration."""
+    import optuna
+
     trial.set_user_attr(
         TRIAL_ATTR,
         {
@@ -269,17 +385,32 @@ def tell_duplicate(
     for name, violation in original.constraints.items():
         trial.set_constraint(name, violation)
     assert original.values is not None
-    study.tell(trial, list(original.values))
+    told = study.tell(trial, list(original.values), skip_if_finished=True)
+    if told.state != TrialState.COMPLETE:
+        raise optuna.exceptions.UpdateFinishedTrialError(f"trial {trial.number} was finished")
 
 
-def tell_failed(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
-    """Tell a trial failed, with its one-line reason."""
-    trial.set_user_attr(TRIAL_ATTR, {"v": SCHEMA_VERSION, "fail_reason": reason})
-    study.tell(trial, state=TrialState.FAIL)
+def tell_failed(study: optuna.Study, trial: optuna.Trial, reason: str) -> bool:
+    """Tell a trial failed, with its one-line reason.
+
+    Returns:
+        False when the trial was finished meanwhile (failed by another worker).
+    """
+    import optuna
+
+    try:
+        trial.set_user_attr(TRIAL_ATTR, {"v": SCHEMA_VERSION, "fail_reason": reason})
+        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
+    return True
 
 
 def fail_abandoned(study: optuna.Study, trial: FrozenTrial, reason: str) -> bool:
-    """Fail a trial another (dead) process left running.
+    """Fail a trial another process left running (dead, or silent for too long).
+
+    The reason goes to its own key before the state changes: its worker, if alive after all,
+    may be writing the trial's results at this moment, and they must not be overwritten.
 
     Returns:
         False when it was finished meanwhile (by its own worker or another recoverer).
@@ -288,11 +419,7 @@ def fail_abandoned(study: optuna.Study, trial: FrozenTrial, reason: str) -> bool
 
     storage = study._storage  # noqa: SLF001 - Optuna exposes no public state setter
     try:
-        storage.set_trial_user_attr(
-            trial._trial_id,  # noqa: SLF001
-            TRIAL_ATTR,
-            {"v": SCHEMA_VERSION, "fail_reason": reason},
-        )
+        storage.set_trial_system_attr(trial._trial_id, ABANDONED_ATTR, reason)  # noqa: SLF001
         storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)  # noqa: SLF001
     except optuna.exceptions.UpdateFinishedTrialError:
         return False
@@ -334,3 +461,85 @@ def rescored(study: optuna.Study) -> dict[str, dict[str, float]]:
 def store_rescored(study: optuna.Study, scores: Mapping[str, Mapping[str, float]]) -> None:
     """Keep exact re-scores so a resumed study re-scores only configurations new to its front."""
     study.set_user_attr(_RESCORED, {k: dict(v) for k, v in scores.items()})
+
+
+# --- workers and one-time work (study system attributes) ------------------------------------
+
+
+def _study_system_attrs(study: optuna.Study) -> dict[str, Any]:
+    return study._storage.get_study_system_attrs(study._study_id)  # noqa: SLF001
+
+
+def _set_study_system_attr(study: optuna.Study, key: str, value: Any) -> None:
+    study._storage.set_study_system_attr(study._study_id, key, value)  # noqa: SLF001
+
+
+def register_worker(study: optuna.Study, worker_id: str, info: Mapping[str, Any]) -> int:
+    """Add a worker's record; return its ordinal (0 for the study's first worker).
+
+    The caller holds the study lock, so ordinals are distinct: they seed each worker's own
+    random stream.
+    """
+    key = _WORKER_PREFIX + worker_id
+    attrs = _study_system_attrs(study)
+    if key in attrs and isinstance(attrs[key], dict) and "ordinal" in attrs[key]:
+        return int(attrs[key]["ordinal"])  # registered already (by this process)
+    ordinal = sum(k.startswith(_WORKER_PREFIX) for k in attrs)
+    _set_study_system_attr(study, key, {**info, "ordinal": ordinal})
+    return ordinal
+
+
+def update_worker(study: optuna.Study, worker_id: str, info: Mapping[str, Any]) -> None:
+    """Replace a worker's record (its heartbeat, its current trial, its state)."""
+    _set_study_system_attr(study, _WORKER_PREFIX + worker_id, dict(info))
+
+
+def workers(study: optuna.Study) -> dict[str, dict[str, Any]]:
+    """Every worker's record, by `host:pid`."""
+    return {
+        key.removeprefix(_WORKER_PREFIX): dict(value)
+        for key, value in _study_system_attrs(study).items()
+        if key.startswith(_WORKER_PREFIX) and isinstance(value, dict)
+    }
+
+
+def initialized(study: optuna.Study) -> bool:
+    """Whether the study's one-time work (reference point, enqueued points) is done."""
+    return _study_system_attrs(study).get(_INITIALIZED) is not None
+
+
+def mark_initialized(study: optuna.Study, worker_id: str, when: float) -> None:
+    _set_study_system_attr(study, _INITIALIZED, {"by": worker_id, "at": when})
+
+
+def init_lease(study: optuna.Study) -> dict[str, Any] | None:
+    """The process doing the study's one-time work and its last heartbeat, if any."""
+    value = _study_system_attrs(study).get(_INIT_LEASE)
+    return dict(value) if isinstance(value, dict) else None
+
+
+def set_init_lease(study: optuna.Study, lease: Mapping[str, Any] | None) -> None:
+    """Take, refresh (a heartbeat) or release (None) the one-time work's lease."""
+    _set_study_system_attr(study, _INIT_LEASE, None if lease is None else dict(lease))
+
+
+def finished_budget(study: optuna.Study) -> int | None:
+    """The budget whose results a worker wrote when it was met, if any."""
+    value = _study_system_attrs(study).get(_FINISHED)
+    return None if value is None else int(value)
+
+
+def mark_finished(study: optuna.Study, budget: int) -> None:
+    _set_study_system_attr(study, _FINISHED, int(budget))
+
+
+def calibration_scores(study: optuna.Study) -> dict[str, float]:
+    """Exact accuracies of a proxy's calibration design, by configuration digest, as the
+    process that fitted it first stored them."""
+    value = _study_system_attrs(study).get(_CALIBRATION) or {}
+    return {str(k): float(v) for k, v in value.items()}
+
+
+def store_calibration_scores(study: optuna.Study, scores: Mapping[str, float]) -> None:
+    """Keep a proxy's exact design scores, so other workers fit it without scoring them."""
+    _set_study_system_attr(study, _CALIBRATION, {k: float(v) for k, v in scores.items()})

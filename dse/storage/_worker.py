@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from optuna.samplers import BaseSampler
 
 from dse.storage import _records as records
-from dse.storage._storage import worker_id
+from dse.storage._liveness import worker_id
 
 if TYPE_CHECKING:
     from optuna import Study

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import torch
+
 from dse._errors import StudyFileError, settings_error
 from dse.config import resolve_layers
 from dse.storage import study_folder
@@ -20,6 +22,7 @@ from evaluators import (
     build_workload,
     calibrate_activations,
     layer_shapes,
+    resolve_device,
 )
 from search_spaces import LayerChoices, SearchSpace, SpaceError
 
@@ -51,6 +54,7 @@ def load_workload(config: StudyConfig, path: str | Path) -> Workload:
                 fractions=(w.splits.train, w.splits.validation, w.splits.test),
                 validation=w.validation,
                 fold=w.fold_batchnorm,
+                device=str(resolve_device(config.evaluator.device)),
                 checkpoint=w.checkpoint,
                 training=TrainingRecipe(**w.training.model_dump()),
                 cache_dir=Path(config.study.output) / ".cache",
@@ -74,9 +78,10 @@ def build_problem(config: StudyConfig, workload: Workload, path: str | Path | No
             (`StudyFileError` when they come from a file), with its field.
     """
     source = None if path is None else str(path)
-    layers = resolve_layers(config.search_space, workload.layers(), source)
+    layers = resolve_layers(config.search_space, workload.outputs(), source)
     try:
-        activation_ranges, accumulator_ranges = _output_ranges(workload, layers)
+        samples = workload.data.train.x[: config.search_space.calibration_samples]
+        activation_ranges, accumulator_ranges = _output_ranges(workload.model, samples, layers)
         space = SearchSpace.from_model(
             workload.model,
             layers,
@@ -105,9 +110,9 @@ def build_problem(config: StudyConfig, workload: Workload, path: str | Path | No
 
 
 def _output_ranges(
-    workload: Workload, layers: dict[str, LayerChoices]
+    model: torch.nn.Module, samples: torch.Tensor, layers: dict[str, LayerChoices]
 ) -> tuple[dict[str, float], dict[str, float]]:
-    """Calibrate, on the training split, the layers whose activations are searched.
+    """Calibrate, on training samples, the layers whose activations are searched.
 
     Returns:
         The range each activation format is sized from (by the layer's calibration method,
@@ -122,17 +127,17 @@ def _output_ranges(
     ranges: dict[str, float] = {}
     for (method, percentile), names in groups.items():
         ranges |= calibrate_activations(
-            workload.model,
-            workload.data.train.x,
+            model,
+            samples,
             layers=names,
             method=method,
             percentile=percentile,
         )
-    needs_accumulator = [
+    needs_accumulator = [  # resolve_layers gives modules without weights no accumulator
         n for n, c in layers.items() if c.activations and c.activations.accumulator_bits
     ]
     peaks = (
-        calibrate_activations(workload.model, workload.data.train.x, layers=needs_accumulator)
+        calibrate_activations(model, samples, layers=needs_accumulator)
         if needs_accumulator
         else {}
     )

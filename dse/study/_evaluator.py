@@ -29,7 +29,12 @@ def make_evaluator(config: StudyConfig, workload: Workload) -> AccuracyEvaluator
     """
     section = config.evaluator
     exact = AccuracyEvaluator(
-        workload, split=section.split, batch_size=section.batch_size, max_samples=section.subset
+        workload,
+        split=section.split,
+        batch_size=section.batch_size,
+        max_samples=section.subset,
+        cache_mb=section.cache_mb,
+        device=section.device,
     )
     if section.kind == "exact":
         return exact

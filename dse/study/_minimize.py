@@ -24,19 +24,23 @@ from dse.storage import (
     read_records,
     records,
     recover_stale_trials,
+    register_worker,
+    wrap_storage,
 )
-from dse.study._optimize import LoopState, count_complete, derive_seed, optimize, warm_start_points
-from dse.study._sensitivity import stored_candidates
+from dse.study._init import fit_calibration, init_lease, initialize, liveness_of
+from dse.study._optimize import LoopState, count_complete, derive_seed, optimize
 from dse.study._torch import scoped_torch
 from evaluators import ProxyEvaluator
 from results import StudyResult, provenance, rescore
 
 if TYPE_CHECKING:
+    from optuna.samplers import BaseSampler
     from optuna.storages import BaseStorage
 
     from dse.config import StudyConfig
     from dse.study._optimize import ProgressCallback
     from dse.study._problem import Problem
+    from dse.study._signals import StopSignal
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +54,16 @@ def minimize(
     storage: str | BaseStorage | None = None,
     on_trial: ProgressCallback | None = None,
     on_start: ProgressCallback | None = None,
+    stop: StopSignal | None = None,
 ) -> StudyResult:
     """Search the problem's space until `budget` trials are evaluated; return the result.
 
     The shape of pymoo's `minimize`: a problem, an optimizer and a termination in, a result
     holding every trial out. Running it again on the same storage resumes: evaluated trials
     count against the budget, trials left running by a dead worker are failed and their
-    points retried. Nothing global changes for the caller: torch's thread count and random
+    points retried. Many processes may run it on one storage (see `optimize`): the study's
+    one-time work (reference point, warm-start points, a proxy's calibration) is done by the
+    first. Nothing global changes for the caller: torch's thread count and random
     state are restored when it returns.
 
     Args:
@@ -69,6 +76,8 @@ def minimize(
             in memory, gone when the process ends.
         on_trial: called after each evaluated trial with the loop's counts.
         on_start: called once before the first trial, with the counts found in storage.
+        stop: turns SIGTERM into a clean stop (`dse.study.StopSignal`; the CLI's), default
+            none.
 
     Returns:
         The study's `StudyResult`: every trial as a record, the front with configurations.
@@ -87,22 +96,14 @@ def minimize(
         )
     started = time.perf_counter()
     with scoped_torch(config.evaluator.threads):
-        backend = make_storage(storage) if isinstance(storage, str) or storage is None else storage
+        if isinstance(storage, str) or storage is None:
+            backend = make_storage(storage, reconnect_s=config.storage.reconnect_s)
+        else:
+            backend = wrap_storage(storage)
         study = open_study(config, backend)
-        recover_stale_trials(study)
-        design = _fit_calibration(problem, study, config.study.seed, settings.warm_start)
+        design = prepare_worker(study, problem, settings, config)
         already = count_complete(study)
-        try:
-            make_sampler = get_optimizer(settings.kind)
-            sampler = make_sampler(
-                settings, problem.space, derive_seed(config.study.seed, len(study.trials)), problem
-            )
-        except OptimizerSettingsError as exc:
-            raise settings_error(problem.source, f"optimizer.{exc.field}", exc.reason) from None
-        study.sampler = WorkerTaggingSampler(sampler)
-        profile = None
-        if settings.warm_start and not study.trials and problem.workload is not None:
-            profile = stored_candidates(config, problem.workload)
+        study.sampler = make_worker_sampler(study, problem, settings, config)
         setup_s = time.perf_counter() - started
         if on_start is not None:
             on_start(LoopState(already, 0, settings.budget, 0))
@@ -114,8 +115,8 @@ def minimize(
                 settings.budget,
                 on_trial=on_trial,
                 warm_start=settings.warm_start,
-                profile=profile,
                 calibration=design,
+                stop=stop,
             )
             rescored = _rescore_front(study, problem)
         finally:
@@ -129,6 +130,40 @@ def minimize(
             rescored=rescored,
             timings={"setup_s": setup_s, "optimize_s": optimize_s, "trials_this_run": float(ran)},
         )
+
+
+def prepare_worker(
+    study: optuna.Study, problem: Problem, settings: OptimizerSettings, config: StudyConfig
+) -> list[dict[str, Any]]:
+    """What a worker does before its loop: recover trials of dead local workers, the study's
+    one-time work if nobody did it (`init_lease`), and this process's proxy fitted from the
+    stored design scores; returns the calibration design's points."""
+    recover_stale_trials(study)
+    with init_lease(study, liveness_of(config)) as holding:
+        if holding:
+            initialize(study, problem, warm_start=settings.warm_start)
+    return fit_calibration(problem, study, config.study.seed, settings.warm_start)
+
+
+def make_worker_sampler(
+    study: optuna.Study, problem: Problem, settings: OptimizerSettings, config: StudyConfig
+) -> BaseSampler:
+    """The optimizer's sampler for this worker, tagging its trials, seeded from the study's
+    seed, the trials already run and the worker's ordinal (its own random stream).
+
+    Raises:
+        SettingsError: invalid optimizer settings (one line naming the field).
+    """
+    ordinal = register_worker(study)
+    ran = sum(t.state != optuna.trial.TrialState.WAITING for t in study.get_trials(deepcopy=False))
+    try:
+        make_sampler = get_optimizer(settings.kind)
+        sampler = make_sampler(
+            settings, problem.space, derive_seed(config.study.seed, ran, ordinal), problem
+        )
+    except OptimizerSettingsError as exc:
+        raise settings_error(problem.source, f"optimizer.{exc.field}", exc.reason) from None
+    return WorkerTaggingSampler(sampler)
 
 
 def collect_result(
@@ -179,37 +214,6 @@ def collect_result(
     )
 
 
-def _fit_calibration(
-    problem: Problem, study: optuna.Study, seed: int, warm_start: bool
-) -> list[dict[str, Any]]:
-    """Fit a proxy evaluator's calibration on its design; return the design's points.
-
-    The design is the study's warm-start baselines then random points of the space drawn
-    from the study's seed: the same in every run and every worker. Exact scores the storage
-    already holds (a resumed study, another worker) are not computed again.
-    """
-    evaluator = problem.evaluator
-    if not isinstance(evaluator, ProxyEvaluator):
-        return []
-    n = evaluator.calibration_trials
-    space = problem.space
-    warm = [space.complete(p) for p in warm_start_points(space)] if warm_start else []
-    candidates = warm + space.sample(8 * n, seed)
-    design: dict[str, dict[str, Any]] = {}
-    for params in candidates:
-        design.setdefault(space.decode(params).digest(), params)
-        if len(design) == n:
-            break
-    if not evaluator.fitted:
-        known = {
-            r.config_hash: r.metrics["accuracy_exact"]
-            for r in read_records(study)
-            if r.evaluated and r.config_hash is not None and "accuracy_exact" in r.metrics
-        }
-        evaluator.fit([space.decode(p) for p in design.values()], known)
-    return list(design.values())
-
-
 def _rescore_front(study: optuna.Study, problem: Problem) -> dict[str, dict[str, float]]:
     """Exact validation and test scores of the front's configurations, those of earlier runs
     kept in the storage and only new ones computed (when `evaluator.rescore_front`)."""
@@ -221,8 +225,14 @@ def _rescore_front(study: optuna.Study, problem: Problem) -> dict[str, dict[str,
     from results import ParetoFront
 
     front = ParetoFront.from_records(read_records(study), config.directions)
+    section = config.evaluator
     new = rescore(
-        front.records, problem.workload, batch_size=config.evaluator.batch_size, known=known
+        front.records,
+        problem.workload,
+        batch_size=section.batch_size,
+        known=known,
+        max_points=section.rescore_max_points,
+        device=section.device,
     )
     if new:
         known |= new

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,11 +42,31 @@ def load_profile(config: StudyConfig, workload: Workload) -> SensitivityProfile:
 
 
 def save_profile(config: StudyConfig, profile: SensitivityProfile) -> Path:
-    """Write the profile atomically; returns its path."""
+    """Write the profile atomically, with the entries another worker saved meanwhile; returns
+    its path.
+
+    The file is written under a name no other writer uses (host, process, random token),
+    synced, then renamed over the old one: a reader on any host of a shared file system sees
+    the old file or the new one, never a part, and no file lock is needed. Entries saved by
+    another worker since this one loaded the file are read again first, so concurrent
+    writers lose nothing but the race's last few entries.
+    """
     folder = sensitivity_dir(config)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "profile.json"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(profile.to_dict(), indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    if path.exists():
+        try:
+            profile.load(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError) as exc:
+            logger.warning("%s: unreadable sensitivity cache replaced: %s", path, exc)
+    token = f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    tmp = path.with_name(f".{path.name}.{token}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(profile.to_dict(), indent=1) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path

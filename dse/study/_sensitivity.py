@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tqdm import tqdm
+
 from dse.study._problem import Problem
 from dse.study._profile_store import load_profile, save_profile, sensitivity_dir
 from results import write_sensitivity
@@ -70,10 +72,12 @@ def run_sensitivity(
     assert problem.workload is not None
     profile = load_profile(config, problem.workload)
     started = time.perf_counter()
+    choices = [(d.name, option) for d in space.layers for option in layer_options(space, d.name)]
     entries = [
-        profile.measure(domain.name, option)
-        for domain in space.layers
-        for option in layer_options(space, domain.name)
+        profile.measure(layer, option)
+        for layer, option in tqdm(
+            choices, desc="sensitivity", unit="choice", leave=False, disable=None
+        )
     ]
     seconds = time.perf_counter() - started
     files = {"profile": save_profile(config, profile)} if profile.measured_ else {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import optuna
 import pytest
@@ -14,17 +13,8 @@ from dse import load_study
 from dse.optimizers import available_optimizers, get_optimizer, optimizer_settings
 from dse.storage import read_records
 from dse.study import Problem, derive_seed, optimize
-from tests.conftest import study_dict, write_study
+from tests.conftest import SAMPLER_SETTINGS, study_dict, write_study
 
-SETTINGS: dict[str, dict[str, Any]] = {
-    "random": {},
-    "grid": {},
-    "tpe": {"n_startup_trials": 3},
-    "nsga2": {"population_size": 4},
-    "nsga3": {"population_size": 4},
-    "bayesian": {"n_startup_trials": 3},
-    "hybrid": {"n_startup_trials": 3, "window": 2, "switch_after": 6, "population_size": 4},
-}
 SPACE = {  # 2 layers x 216 points each (3 kinds): 46,656 points, enumerable by `grid`
     "include": ["fc1", "fc2"],
     "weights": {
@@ -46,7 +36,7 @@ def problem(tmp_path_factory: pytest.TempPathFactory, study_output: Path) -> Pro
 
 def _run(problem: Problem, study: optuna.Study, kind: str, budget: int) -> None:
     settings = optimizer_settings(kind).model_validate(
-        {"kind": kind, "budget": budget, **SETTINGS[kind]}
+        {"kind": kind, "budget": budget, **SAMPLER_SETTINGS[kind]}
     )
     seed = derive_seed(0, len(study.trials))
     study.sampler = get_optimizer(kind)(settings, problem.space, seed, problem)
@@ -54,10 +44,10 @@ def _run(problem: Problem, study: optuna.Study, kind: str, budget: int) -> None:
 
 
 def test_every_registered_optimizer_is_covered() -> None:
-    assert set(SETTINGS) == set(available_optimizers())
+    assert set(SAMPLER_SETTINGS) == set(available_optimizers())
 
 
-@pytest.mark.parametrize("kind", sorted(SETTINGS))
+@pytest.mark.parametrize("kind", sorted(SAMPLER_SETTINGS))
 def test_proposals_are_plain_values_inside_the_space(problem: Problem, kind: str) -> None:
     study = optuna.create_study(directions=["maximize", "minimize"])
     _run(problem, study, kind, 8)
@@ -73,7 +63,7 @@ def test_proposals_are_plain_values_inside_the_space(problem: Problem, kind: str
         assert problem.space.decode(record.params).digest() == record.config_hash
 
 
-@pytest.mark.parametrize("kind", sorted(SETTINGS))
+@pytest.mark.parametrize("kind", sorted(SAMPLER_SETTINGS))
 def test_resume_keeps_the_trials_and_meets_the_budget(problem: Problem, kind: str) -> None:
     study = optuna.create_study(directions=["maximize", "minimize"])
     _run(problem, study, kind, 5)

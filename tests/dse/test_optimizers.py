@@ -24,17 +24,8 @@ from dse.study import Problem, derive_seed, optimize
 from dse.study._optimize import count_complete, warm_start_points
 from evaluators import layer_shapes
 from results import ParetoFront
-from tests.conftest import study_dict, write_study
+from tests.conftest import SAMPLER_SETTINGS, study_dict, write_study
 
-SETTINGS: dict[str, dict[str, Any]] = {
-    "random": {},
-    "grid": {},
-    "tpe": {"n_startup_trials": 3},
-    "nsga2": {"population_size": 4},
-    "nsga3": {"population_size": 4},
-    "bayesian": {"n_startup_trials": 3},
-    "hybrid": {"n_startup_trials": 3, "window": 2, "switch_after": 6, "population_size": 4},
-}
 SPACE = {  # 3 layers x (fixed 2-5 bits | shared 2-4 clusters): 13,824 points
     "include": ["conv2", "fc1", "fc2"],
     "weights": {"kinds": ["fixed", "shared"], "bits": [2, 5], "clusters": [2, 4]},
@@ -42,7 +33,7 @@ SPACE = {  # 3 layers x (fixed 2-5 bits | shared 2-4 clusters): 13,824 points
 
 
 def _config(name: str, output: Path, tmp: Path, kind: str, budget: int, **extra: Any):
-    optimizer = {"kind": kind, "budget": budget, **SETTINGS.get(kind, {}), **extra}
+    optimizer = {"kind": kind, "budget": budget, **SAMPLER_SETTINGS.get(kind, {}), **extra}
     data = study_dict(name, output, search_space=SPACE, optimizer=optimizer)
     path = write_study(tmp / f"{name}.yaml", data)
     return load_study(path), path
@@ -58,7 +49,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory, study_output: Path) -> Probl
 def _run(setup: Problem, study: optuna.Study, kind: str, budget: int, **extra: Any) -> None:
     """What `run_study` does around the loop: a fresh sampler per run, seeded by the trials."""
     settings = TypeAdapter(OptimizerSection).validate_python(
-        {"kind": kind, "budget": budget, **SETTINGS[kind], **extra}
+        {"kind": kind, "budget": budget, **SAMPLER_SETTINGS[kind], **extra}
     )
     seed = derive_seed(0, len(study.trials))
     study.sampler = get_optimizer(kind)(settings, setup.space, seed, setup)
@@ -70,10 +61,10 @@ def _new_study(setup: Problem) -> optuna.Study:
 
 
 def test_every_kind_of_the_issue_is_registered() -> None:
-    assert set(SETTINGS) == set(available_optimizers())
+    assert set(SAMPLER_SETTINGS) == set(available_optimizers())
 
 
-@pytest.mark.parametrize("kind", sorted(SETTINGS))
+@pytest.mark.parametrize("kind", sorted(SAMPLER_SETTINGS))
 def test_meets_budget_and_resumes_unchanged(setup: Problem, kind: str) -> None:
     study = _new_study(setup)
     _run(setup, study, kind, 6)
@@ -89,7 +80,7 @@ def test_meets_budget_and_resumes_unchanged(setup: Problem, kind: str) -> None:
     assert len(records.reference_point(study)) == 2
 
 
-@pytest.mark.parametrize("kind", sorted(SETTINGS))
+@pytest.mark.parametrize("kind", sorted(SAMPLER_SETTINGS))
 def test_same_seed_same_first_proposals(setup: Problem, kind: str) -> None:
     runs = []
     for _ in range(2):
@@ -99,7 +90,7 @@ def test_same_seed_same_first_proposals(setup: Problem, kind: str) -> None:
     assert runs[0] == runs[1]
 
 
-@pytest.mark.parametrize("kind", sorted(SETTINGS))
+@pytest.mark.parametrize("kind", sorted(SAMPLER_SETTINGS))
 def test_constraint_infeasible_kept_marked_never_on_front(
     tmp_path: Path, study_output: Path, kind: str
 ) -> None:
@@ -107,7 +98,7 @@ def test_constraint_infeasible_kept_marked_never_on_front(
         f"constrained_{kind}",
         study_output,
         search_space=SPACE,
-        optimizer={"kind": kind, "budget": 8, **SETTINGS[kind]},
+        optimizer={"kind": kind, "budget": 8, **SAMPLER_SETTINGS[kind]},
         constraints=[{"name": "weight_bits", "max": 110_000}],
     )
     path = write_study(tmp_path / "c.yaml", data)

@@ -62,7 +62,7 @@ def test_end_to_end_small_budget(tmp_path: Path, study_output: Path) -> None:
     assert "12 complete, 0 failed, 0 running, 0 remaining of a budget of 12" in status.stdout
     front = run_cli("pareto", str(path), "--params")
     assert front.returncode == 0
-    assert "param:conv1.weights.kind" in front.stdout.splitlines()[0]
+    assert "conv1.weights.kind" in front.stdout.splitlines()[0]
     assert len(front.stdout.strip().splitlines()) == len(pareto) + 1
 
     again = run_cli("run", str(path), "--no-progress")  # budget met: nothing more runs

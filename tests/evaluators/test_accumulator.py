@@ -251,6 +251,33 @@ def test_fast_and_slow_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     assert torch.equal(accumulate(layer, x, fmt), fast)
 
 
+@pytest.mark.parametrize("kind", [*KINDS, "wide"])
+def test_float32_exact_sum(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On CPU the exact sum is taken in float32 when every partial sum is below 2**24 product
+    steps, and equals the float64 sum bit for bit ("wide": sums above 2**21 steps, where a
+    rounding algorithm such as Winograd or a float32 sum of unaligned values would differ)."""
+    if kind == "wide":
+        torch.manual_seed(5)
+        layer = nn.Linear(4096, 8, bias=False)
+        layer.weight.data = FixedPoint(10, 1).quantize(torch.rand(8, 4096) * 0.98)  # 2**-9
+        x = FixedPoint(4, 2).quantize(torch.rand(16, 4096) * 1.9)  # 2**-2, positive
+    else:
+        layer, x = make_layer(kind, False, seed=21 + KINDS.index(kind))
+        x = FixedPoint(10, 2).quantize(x)  # inputs on 2**-8, weights on 2**-5
+    lowered = accumulator_module._Lowered.of(layer)  # noqa: SLF001 - which path runs
+    padded = (x if kind in ("linear", "wide") else lowered._pad(x)).double()  # noqa: SLF001
+    peak = float(padded.abs().max())
+    assert lowered._sum_fits_single(padded, peak)  # noqa: SLF001
+    fmt = FixedPoint(32, 16, rounding="truncate", overflow="wrap")  # keeps every product bit
+    single = accumulate(layer, x, fmt)
+    monkeypatch.setattr(accumulator_module._Lowered, "_sum_fits_single", lambda *a: False)
+    assert torch.equal(single, accumulate(layer, x, fmt))
+    if kind == "wide":
+        assert float((x.double() @ layer.weight.double().T).max()) > 2**21 * 2**-11
+    off_grid = padded + 2**-30  # not on any grid float32 sums hold: float64 only
+    assert not lowered._sum_fits_single(off_grid, peak)  # noqa: SLF001
+
+
 @pytest.mark.parametrize("products", [30, 300, 5000])  # channel slices, fan-in inner, not
 def test_batches_larger_than_a_chunk(monkeypatch: pytest.MonkeyPatch, products: int) -> None:
     monkeypatch.setattr(accumulator_module, "_CHUNK_ELEMENTS", 2000)

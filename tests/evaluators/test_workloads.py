@@ -127,6 +127,17 @@ def _idx(path: Path, array: np.ndarray, compress: bool = True) -> None:
     path.write_bytes(gzip.compress(raw) if compress else raw)
 
 
+def _load(kind: str, folder: Path, **options: object):
+    """`load_dataset` of a `kind` folder, split from seed 0."""
+    return load_dataset(
+        DatasetSpec(kind, str(folder)),
+        fractions=(0.6, 0.2, 0.2),
+        seed=0,
+        base_dir=folder,
+        **options,  # type: ignore[arg-type]
+    )
+
+
 def _idx_folder(folder: Path, n: int = 40, compress: bool = True) -> Path:
     rng = np.random.default_rng(0)
     suffix = ".gz" if compress else ""
@@ -142,13 +153,7 @@ def test_idx_folder_keeps_its_test_split_and_carves_validation(
     tmp_path: Path, compress: bool
 ) -> None:
     folder = _idx_folder(tmp_path, compress=compress)
-    data = load_dataset(
-        DatasetSpec("idx", str(folder)),
-        fractions=(0.6, 0.2, 0.2),
-        seed=0,
-        base_dir=tmp_path,
-        validation=8,
-    )
+    data = _load("idx", folder, validation=8)
     assert (len(data.train), len(data.validation), len(data.test)) == (32, 8, 8)
     assert data.validation.y.bincount().tolist() == [2, 2, 2, 2]  # stratified
     assert data.train.x.shape[1:] == (1, 6, 6)
@@ -156,14 +161,7 @@ def test_idx_folder_keeps_its_test_split_and_carves_validation(
     assert torch.equal(data.test.y, raw)
     rule = data.normalization
     assert abs(float(data.train.x.mean())) < 1e-3 and len(rule.mean) == 1
-    again = load_dataset(
-        DatasetSpec("idx", str(folder)),
-        fractions=(0.6, 0.2, 0.2),
-        seed=0,
-        base_dir=tmp_path,
-        validation=0.2,
-        normalization=Normalization((0.5,), (0.25,)),
-    )
+    again = _load("idx", folder, validation=0.2, normalization=Normalization((0.5,), (0.25,)))
     assert len(again.validation) == 8 and again.normalization == Normalization((0.5,), (0.25,))
 
 
@@ -227,23 +225,11 @@ def test_cifar10_binary_batches(tmp_path: Path) -> None:
         labels = (np.arange(10) % 10).astype(np.uint8)[:, None]
         pixels = rng.integers(0, 256, (10, 3072)).astype(np.uint8)
         (tmp_path / name).write_bytes(np.hstack([labels, pixels]).tobytes())
-    data = load_dataset(
-        DatasetSpec("cifar10", str(tmp_path)),
-        fractions=(0.6, 0.2, 0.2),
-        seed=0,
-        base_dir=tmp_path,
-        validation=10,
-    )
+    data = _load("cifar10", tmp_path, validation=10)
     assert (len(data.train), len(data.validation), len(data.test)) == (40, 10, 10)
     (tmp_path / "test_batch.bin").write_bytes(b"\x01" * 100)
     with pytest.raises(WorkloadError, match="not a whole number of 3073-byte"):
-        load_dataset(
-            DatasetSpec("cifar10", str(tmp_path)),
-            fractions=(0.6, 0.2, 0.2),
-            seed=0,
-            base_dir=tmp_path,
-            validation=10,
-        )
+        _load("cifar10", tmp_path, validation=10)
 
 
 class _Hostile:
@@ -261,23 +247,11 @@ def test_a_hostile_cifar_pickle_is_refused_and_runs_nothing(tmp_path: Path) -> N
     target = tmp_path / "pwned.txt"
     (folder / "test_batch").write_bytes(pickle.dumps({b"data": _Hostile(target)}, protocol=2))
     with pytest.raises(WorkloadError, match=r"test_batch: not a CIFAR batch: refused global"):
-        load_dataset(
-            DatasetSpec("cifar10", str(folder)),
-            fractions=(0.6, 0.2, 0.2),
-            seed=0,
-            base_dir=tmp_path,
-            validation=10,
-        )
+        _load("cifar10", folder, validation=10)
     assert not target.exists()
     (folder / "test_batch").write_bytes(pickle.dumps({b"data": 1})[:-3])
     with pytest.raises(WorkloadError, match="truncated"):
-        load_dataset(
-            DatasetSpec("cifar10", str(folder)),
-            fractions=(0.6, 0.2, 0.2),
-            seed=0,
-            base_dir=tmp_path,
-            validation=10,
-        )
+        _load("cifar10", folder, validation=10)
 
 
 def test_unknown_formats_and_missing_paths_are_one_line_errors(tmp_path: Path) -> None:

@@ -1,0 +1,178 @@
+"""Weight sharing on the shipped ResNet-20 (Fashion-MNIST): optimizers at 500 exact scorings.
+
+    python bench/weight_sharing.py --runs runs/bench_ws            # 3 optimizers x 3 seeds
+    python bench/weight_sharing.py --runs runs/bench_ws --mixed    # + fixed/float/shared and
+                                                                   #   activations, vs 8-bit PTQ
+
+Every layer's weights are shared (k per layer, layer granularity, float32 codebooks); accuracy
+is scored exactly on the first `--subset` validation images, weight memory counts indices and
+codebooks. For each run the front is read on validation; at each loss budget (0.5 and 0.2
+points of top-1) the most compressed front point within it is scored on the 10,000 test images
+and reported there (points chosen on validation, reported on test). Compression is float32
+weight bits over the configuration's weight bits. Runs are stored in SQLite under `--runs` and
+resume when the script is started again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import yaml  # noqa: E402
+
+from dse import Problem, minimize  # noqa: E402
+from evaluators import AccuracyEvaluator, Configuration  # noqa: E402
+
+SHARED = {
+    "study": {"name": "ws", "seed": 0, "output": "runs"},
+    "workload": {
+        "model": "resnet20",
+        "dataset": "fashion_mnist",
+        "checkpoint": "resnet20_fashion_mnist",
+    },
+    "search_space": {
+        "weights": {"kinds": ["shared"], "clusters": [2, 64], "granularity": ["layer"]},
+    },
+    "objectives": ["accuracy", "weight_bits"],
+    "evaluator": {"kind": "exact", "threads": 1, "batch_size": 500, "rescore_front": False},
+}
+MIXED_SPACE = {
+    "weights": {
+        "kinds": ["fixed", "float", "shared"],
+        "bits": [3, 8],
+        "exponent_bits": [3, 5],
+        "mantissa_bits": [1, 4],
+        "clusters": [4, 64],
+    },
+    "activations": {"kinds": ["fixed"], "bits": [6, 10]},
+}
+OPTIMIZERS = {
+    "bayesian": {"kind": "bayesian", "n_startup_trials": 20},
+    "nsga2": {"kind": "nsga2"},
+    "random": {"kind": "random"},
+}
+BUDGETS = (0.005, 0.002)
+"""Loss budgets, as fractions of top-1 (0.5 and 0.2 points)."""
+
+
+def _problem(data: dict[str, Any], folder: Path) -> Problem:
+    """The problem of a study file written for `data` into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{data['study']['name']}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return Problem.from_file(path)
+
+
+def _best_within(result: Any, loss: float, float_accuracy: float) -> Any | None:
+    """The front point of least weight memory whose validation loss is within `loss`."""
+    points = [p for p in result.front.points if float_accuracy - p.values["accuracy"] <= loss]
+    return min(points, key=lambda p: p.values["weight_bits"], default=None)
+
+
+def run(args: argparse.Namespace, data: dict[str, Any], label: str, optimizer: dict) -> dict:
+    folder = Path(args.runs) / label
+    data = copy.deepcopy(data)
+    data["study"]["name"] = label.replace("/", "_")
+    data["evaluator"]["subset"] = args.subset
+    problem = _problem(data, folder)
+    started = time.perf_counter()
+    result = minimize(
+        problem, optimizer, budget=args.budget, storage=f"sqlite:///{folder / 'study.db'}"
+    )
+    seconds = time.perf_counter() - started
+    assert problem.workload is not None
+    test = AccuracyEvaluator(problem.workload, split="test", batch_size=1000)
+    float_validation = problem.reference_accuracy
+    float_test = test.reference().accuracy
+    float_bits = problem.cost_model.cost(Configuration()).values["weight_bits"]
+    row: dict[str, Any] = {
+        "run": label,
+        "evaluated": result.complete,
+        "seconds": round(seconds),
+        "float_test": float_test,
+    }
+    for loss in BUDGETS:
+        point = _best_within(result, loss, float_validation)
+        if point is None:
+            row[f"x@{loss * 100:g}"] = None
+            continue
+        accuracy = test.score(point.configuration).accuracy
+        row[f"x@{loss * 100:g}"] = float_bits / point.values["weight_bits"]
+        row[f"test_loss@{loss * 100:g}"] = 100 * (float_test - accuracy)
+        row[f"trial@{loss * 100:g}"] = point.number
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def ptq8(args: argparse.Namespace) -> dict:
+    """Uniform 8-bit post-training quantization (weights and activations) of the model."""
+    data = copy.deepcopy(SHARED)
+    data["search_space"] = copy.deepcopy(MIXED_SPACE)
+    data["study"]["name"] = "ptq8"
+    problem = _problem(data, Path(args.runs))
+    assert problem.workload is not None
+    space = problem.space
+    point = {}
+    for var in space.variables:
+        field = var.name.rsplit(".", 1)[1]
+        point[var.name] = {"kind": "fixed", "bits": 8}.get(field, var.values()[0])
+    configuration = space.decode(point)
+    test = AccuracyEvaluator(problem.workload, split="test", batch_size=1000)
+    float_bits = problem.cost_model.cost(Configuration()).values["weight_bits"]
+    bits = problem.cost_model.cost(configuration).values["weight_bits"]
+    accuracy = test.score(configuration).accuracy
+    row = {
+        "run": "uniform 8-bit PTQ",
+        "x": float_bits / bits,
+        "test_loss": 100 * (test.reference().accuracy - accuracy),
+    }
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", default="runs/bench_weight_sharing")
+    parser.add_argument("--budget", type=int, default=500)
+    parser.add_argument("--subset", type=int, default=1000)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--optimizers", nargs="+", default=list(OPTIMIZERS))
+    parser.add_argument("--mixed", action="store_true")
+    args = parser.parse_args(argv)
+    rows = []
+    for seed in args.seeds:
+        for name in args.optimizers:
+            data = copy.deepcopy(SHARED)
+            data["study"]["seed"] = seed
+            rows.append(run(args, data, f"shared/{name}-{seed}", OPTIMIZERS[name]))
+    if args.mixed:
+        data = copy.deepcopy(SHARED)
+        data["search_space"] = MIXED_SPACE
+        rows.append(run(args, data, "mixed/bayesian-0", OPTIMIZERS["bayesian"]))
+        rows.append(ptq8(args))
+    print("\n| run | evaluated | x at <= 0.5 pt (test loss) | x at <= 0.2 pt (test loss) | s |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        if "x" in row:
+            print(f"| {row['run']} | - | {row['x']:.2f}x ({row['test_loss']:.2f}) | - | - |")
+            continue
+        cells = []
+        for loss in ("0.5", "0.2"):
+            x = row.get(f"x@{loss}")
+            cells.append("none" if x is None else f"{x:.2f}x ({row[f'test_loss@{loss}']:.2f})")
+        print(
+            f"| {row['run']} | {row['evaluated']} | {cells[0]} | {cells[1]} | {row['seconds']} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

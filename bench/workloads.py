@@ -1,0 +1,229 @@
+"""Speed and memory of real workloads: ResNet-20 on the 10,000 Fashion-MNIST test images.
+
+    python bench/workloads.py                     # scoring speed and the prefix cache
+    python bench/workloads.py --study   # + peak memory of a 500-trial study and the wall
+                                        #   time of examples/resnet20_fashion.yaml
+
+Tables (markdown, for docs/benchmarks.md):
+1. exact scorings per second on the test split, dse against the float model's own inference:
+   weight formats only; weights and activations with accumulators wide enough that products
+   add exactly (the fast path); narrow accumulators (every product cast, the slow path);
+2. a one-layer-at-a-time sweep with and without the prefix cache;
+3. (with --study) peak resident memory of a 500-trial study with the example's evaluator,
+   and the example's wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from evaluators import (  # noqa: E402
+    AccuracyEvaluator,
+    Configuration,
+    DatasetSpec,
+    FixedPoint,
+    LayerConfig,
+    Workload,
+    build_workload,
+    calibrate_activations,
+)
+
+
+def workload(checkpoint: str) -> Workload:
+    return build_workload(
+        "resnet20", DatasetSpec("fashion_mnist"), seed=0, checkpoint=checkpoint, validation=5000
+    )
+
+
+def _formats(work: Workload, weights: int, activations: int | None, accumulator: int | None):
+    """Uniform formats: weights and (optional) activations sized from their ranges."""
+    ranges = calibrate_activations(work.model, work.data.train.x[:1000], layers=work.outputs())
+    layers = {}
+    for name, module in work.outputs().items():
+        w = getattr(module, "weight", None)
+        layer = LayerConfig(
+            weights=None if w is None else FixedPoint.for_range(float(w.abs().max()), weights),
+            activations=None
+            if activations is None
+            else FixedPoint.for_range(ranges[name], activations),
+            accumulator=None
+            if accumulator is None or w is None
+            else FixedPoint.for_range(
+                4 * ranges[name], accumulator, rounding="truncate", overflow="wrap"
+            ),
+        )
+        layers[name] = layer
+    return Configuration.of(layers)
+
+
+def rate(
+    evaluator: AccuracyEvaluator, configuration: Configuration | None, repeat: int
+) -> tuple[float, float]:
+    """(scorings per second, accuracy): best of `repeat` scorings (distinct evaluators, so
+    nothing is reused between them but the weight cache of one)."""
+    best = float("inf")
+    accuracy = 0.0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        score = evaluator.reference() if configuration is None else evaluator.score(configuration)
+        best = min(best, time.perf_counter() - started)
+        accuracy = score.accuracy
+    return 1.0 / best, accuracy
+
+
+def scoring_table(work: Workload, repeat: int) -> None:
+    print("| what | scorings/s (10,000 images) | x float inference | test accuracy |")
+    print("|---|---|---|---|")
+    evaluator = AccuracyEvaluator(work, split="test", batch_size=1000, cache_mb=0)
+    base, accuracy = rate(evaluator, None, repeat)
+    print(f"| float model (torch inference) | {base:.3f} | 1.00 | {accuracy:.4f} |")
+    cases = [
+        ("weights 6-bit fixed", _formats(work, 6, None, None)),
+        (
+            "weights 6-bit + activations 8-bit, 32-bit accumulators (fast path)",
+            _formats(work, 6, 8, 32),
+        ),
+        (
+            "weights 6-bit + activations 8-bit, 16-bit accumulators (slow path)",
+            _formats(work, 6, 8, 16),
+        ),
+    ]
+    for label, configuration in cases:
+        value, accuracy = rate(evaluator, configuration, repeat)
+        print(f"| {label} | {value:.3f} | {value / base:.2f} | {accuracy:.4f} |")
+
+
+def sweep_table(work: Workload, choices: int) -> None:
+    layers = [
+        n
+        for n, m in work.model.named_modules()
+        if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)
+    ]
+    sweep = [
+        Configuration.of({name: LayerConfig(FixedPoint(bits, 2))})
+        for name in layers
+        for bits in range(3, 3 + choices)
+    ]
+    print(
+        f"\none layer at a time: {len(layers)} layers x {choices} formats = "
+        f"{len(sweep)} scorings on validation\n"
+    )
+    print("| prefix cache | seconds | scorings/s | speed-up |")
+    print("|---|---|---|---|")
+    results = {}
+    times = {}
+    for mb in (0, 1024):
+        evaluator = AccuracyEvaluator(work, split="validation", batch_size=1000, cache_mb=mb)
+        started = time.perf_counter()
+        results[mb] = [evaluator.score(c).accuracy for c in sweep]
+        times[mb] = time.perf_counter() - started
+    assert results[0] == results[1024], "the cache changed a score"
+    for mb in (0, 1024):
+        label = "off" if mb == 0 else f"{mb} MiB"
+        print(
+            f"| {label} | {times[mb]:.1f} | {len(sweep) / times[mb]:.2f} "
+            f"| {times[0] / times[mb]:.2f} |"
+        )
+
+
+def study_table(budget: int) -> None:
+    """Peak memory of a `budget`-trial study with the example's evaluator, in a subprocess."""
+    import tempfile
+
+    import yaml
+
+    data = yaml.safe_load((ROOT / "examples" / "resnet20_fashion.yaml").read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        data["study"]["output"] = str(Path(tmp) / "runs")
+        data["study"]["name"] = "memory"
+        data["optimizer"]["budget"] = budget
+        path = Path(tmp) / "s.yaml"
+        path.write_text(yaml.safe_dump(data))
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", _MEASURE, str(path)], capture_output=True, text=True, cwd=ROOT
+        )
+        seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        print(done.stderr[-2000:])
+        raise SystemExit(1)
+    peak = json.loads(done.stdout.strip().splitlines()[-1])["peak_mb"]
+    print("\n| study | trials | wall s | peak memory MiB |\n|---|---|---|---|")
+    print(
+        f"| examples/resnet20_fashion.yaml evaluator, budget {budget} | {budget} "
+        f"| {seconds:.0f} | {peak:.0f} |"
+    )
+
+
+_MEASURE = """
+import json, resource, sys
+from dse import load_study, run_study
+config = load_study(sys.argv[1])
+result = run_study(config, sys.argv[1])
+print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "complete": result.complete}))
+"""
+
+
+def example_table() -> None:
+    import tempfile
+
+    import yaml
+
+    data = yaml.safe_load((ROOT / "examples" / "resnet20_fashion.yaml").read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        data["study"]["output"] = str(Path(tmp) / "runs")
+        path = Path(tmp) / "resnet20_fashion.yaml"
+        path.write_text(yaml.safe_dump(data))
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "dse", "run", str(path)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        seconds = time.perf_counter() - started
+    print(
+        f"\n`python -m dse run examples/resnet20_fashion.yaml`: {seconds / 60:.1f} min "
+        f"(exit {done.returncode})"
+    )
+    print(done.stdout.strip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", default="resnet20_fashion_mnist")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--choices", type=int, default=4, help="formats per layer in the sweep")
+    parser.add_argument(
+        "--study", action="store_true", help="also the 500-trial study and the example"
+    )
+    parser.add_argument("--budget", type=int, default=500)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {args.threads} threads\n")
+    work = workload(args.checkpoint)
+    scoring_table(work, args.repeat)
+    sweep_table(work, args.choices)
+    if args.study:
+        study_table(args.budget)
+        example_table()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nthis process' peak memory: {peak:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
