@@ -170,7 +170,7 @@ def optimize(
         max_failures=max_failures if max_failures is not None else max(10, budget),
         max_duplicates=max_duplicates,
         on_trial=on_trial,
-        liveness=liveness or liveness_of(problem.config),
+        liveness=liveness or liveness_of(getattr(problem, "config", None)),
         stop=stop,
     )
     return loop.run()

@@ -51,7 +51,7 @@ def test_killed_worker_is_noticed_by_its_heartbeat_and_its_trial_retried(
     postgres: PostgresServer, tmp_path: Path, study_output: Path
 ) -> None:
     url = postgres.new_database("killed")
-    kill_a_worker_on_another_host(url, tmp_path, study_output, "killed", workers=2)
+    kill_a_worker_on_another_host(url, tmp_path, study_output, "killed", workers=1)
 
 
 def test_workers_reconnect_when_the_server_restarts(
