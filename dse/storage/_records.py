@@ -301,53 +301,24 @@ def tell_complete(
     import optuna
 
     try:
-        _tell_complete(
-            study,
-            trial,
-            configuration=configuration,
-            values=values,
-            metrics=metrics,
-            constraints=constraints,
-            fidelity=fidelity,
-            evaluation_s=evaluation_s,
-            hypervolume=hypervolume,
+        trial.set_user_attr(
+            TRIAL_ATTR,
+            {
+                "v": SCHEMA_VERSION,
+                "configuration": configuration.to_dict(),
+                "config_hash": configuration.digest(),
+                "fidelity": fidelity,
+                "metrics": {k: float(v) for k, v in metrics.items()},
+                "evaluation_s": float(evaluation_s),
+                "hypervolume": _clean(hypervolume),
+            },
         )
+        for name, violation in constraints.items():
+            trial.set_constraint(name, float(violation))
+        told = study.tell(trial, [float(v) for v in values], skip_if_finished=True)
     except optuna.exceptions.UpdateFinishedTrialError:
         return False
-    return True
-
-
-def _tell_complete(
-    study: optuna.Study,
-    trial: optuna.Trial,
-    *,
-    configuration: Configuration,
-    values: Sequence[float],
-    metrics: Mapping[str, float],
-    constraints: Mapping[str, float],
-    fidelity: str,
-    evaluation_s: float,
-    hypervolume: float,
-) -> None:
-    import optuna
-
-    trial.set_user_attr(
-        TRIAL_ATTR,
-        {
-            "v": SCHEMA_VERSION,
-            "configuration": configuration.to_dict(),
-            "config_hash": configuration.digest(),
-            "fidelity": fidelity,
-            "metrics": {k: float(v) for k, v in metrics.items()},
-            "evaluation_s": float(evaluation_s),
-            "hypervolume": _clean(hypervolume),
-        },
-    )
-    for name, violation in constraints.items():
-        trial.set_constraint(name, float(violation))
-    told = study.tell(trial, [float(v) for v in values], skip_if_finished=True)
-    if told.state != TrialState.COMPLETE:
-        raise optuna.exceptions.UpdateFinishedTrialError(f"trial {trial.number} was finished")
+    return told.state == TrialState.COMPLETE
 
 
 def tell_duplicate(
