@@ -190,8 +190,7 @@ class _Lowered:
                 return False
         if self.fraction_bits == _NO_GRID:
             return True
-        scaled = x * math.ldexp(1.0, fmt.fraction_bits - self.fraction_bits)
-        return bool(torch.equal(scaled, scaled.floor()))
+        return _on_grid(x, fmt.fraction_bits - self.fraction_bits)
 
     def _single_is_exact(
         self, x: torch.Tensor, peak: float, bias_q: torch.Tensor, fmt: FixedPoint
@@ -212,15 +211,11 @@ class _Lowered:
             return False
         if peak == 0 or b == _NO_GRID:
             return True  # every product is 0
-        largest = peak * math.ldexp(self.peak, b)  # max |x| * max |W|
-        a = math.floor(math.log2(_SINGLE_INTEGER / largest))
-        while math.ldexp(largest, a) >= _SINGLE_INTEGER:  # log2 may round either way
-            a -= 1
+        a = _finest_single_grid(peak * math.ldexp(self.peak, b))  # max |x| * max |W|
         low, high = _SINGLE_EXPONENTS
         if not (low <= f - a - b and low <= f - b and math.ldexp(self.peak, f) < 2.0**high):
             return False
-        scaled = x * math.ldexp(1.0, a)
-        return bool(torch.equal(scaled, scaled.floor()))
+        return _on_grid(x, a)
 
     def _sum_fits_single(self, x: torch.Tensor, peak: float) -> bool:
         """Whether float32 holds every product and partial sum of the exact sum exactly.
@@ -237,13 +232,10 @@ class _Lowered:
         largest = peak * self.row_l1 * math.ldexp(1.0, b)
         if not 0 < largest < math.inf:
             return False
-        a = math.floor(math.log2(_SINGLE_INTEGER / largest))
-        while math.ldexp(largest, a) >= _SINGLE_INTEGER:  # log2 may round either way
-            a -= 1
+        a = _finest_single_grid(largest)
         if a + b > -_SINGLE_EXPONENTS[0]:  # the step must stay a normal float32
             return False
-        scaled = x * math.ldexp(1.0, a)
-        return bool(torch.equal(scaled, scaled.floor()))
+        return _on_grid(x, a)
 
     def _exact_sum_single(self, x: torch.Tensor) -> torch.Tensor:
         """The exact sum in float32 (``_sum_fits_single`` holds): a matrix product, or a
@@ -325,6 +317,21 @@ class _Lowered:
         n = shape[0]
         q = q.reshape(q.shape[0] * q.shape[1], n, -1).transpose(0, 1)
         return q.reshape(shape)
+
+
+def _finest_single_grid(largest: float) -> int:
+    """The largest ``a`` with ``largest * 2**a < 2**24``: the finest input grid ``2**-a`` on
+    which values up to ``largest`` (in weight steps) stay float32 integers."""
+    a = math.floor(math.log2(_SINGLE_INTEGER / largest))
+    while math.ldexp(largest, a) >= _SINGLE_INTEGER:  # log2 may round either way
+        a -= 1
+    return a
+
+
+def _on_grid(x: torch.Tensor, bits: int) -> bool:
+    """Whether every value of ``x`` (float64) is a multiple of ``2**-bits``."""
+    scaled = x * math.ldexp(1.0, bits)
+    return bool(torch.equal(scaled, scaled.floor()))
 
 
 def _fraction_bits(t: torch.Tensor) -> int:
