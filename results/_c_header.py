@@ -236,10 +236,9 @@ def _pack(indices: np.ndarray, bits: int) -> list[int]:
     """Indices of `bits` bits each as bytes, least significant bit first."""
     if bits == 0:
         return []
-    total = 0
-    for i, index in enumerate(indices.tolist()):
-        total |= int(index) << (i * bits)
-    return list(total.to_bytes((len(indices) * bits + 7) // 8, "little"))
+    values = np.asarray(indices, dtype=np.int64).reshape(-1)
+    stream = ((values[:, None] >> np.arange(bits)) & 1).astype(np.uint8)  # (n, bits), LSB first
+    return np.packbits(stream.reshape(-1), bitorder="little").tolist()
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -260,10 +259,11 @@ def _decode(name: str, parts: Mapping[str, tuple[dict[str, str], list[str]]]) ->
     bits = int(fields["index_bits"])
     index = np.zeros(count, dtype=np.int64)
     if bits and "indices" in parts:
-        data = bytes(int(b, 0) for b in parts["indices"][1])
-        total = int.from_bytes(data, "little")
-        mask = (1 << bits) - 1
-        index = np.array([(total >> (i * bits)) & mask for i in range(count)], dtype=np.int64)
+        data = np.array([int(b, 0) for b in parts["indices"][1]], dtype=np.uint8)
+        stream = np.unpackbits(data, bitorder="little")[: count * bits]
+        if stream.size < count * bits:
+            raise ResultsError(f"C header: {name} has fewer index bytes than its shape needs")
+        index = stream.reshape(count, bits).astype(np.int64) @ (1 << np.arange(bits))
     rows = index.reshape(groups, -1)
     return np.take_along_axis(table, rows, axis=1).reshape(shape)
 
