@@ -24,6 +24,7 @@ from evaluators import (
     layer_shapes,
     resolve_device,
 )
+from results import StudyResult, write_report, write_results
 from search_spaces import LayerChoices, SearchSpace, SpaceError
 
 if TYPE_CHECKING:
@@ -33,6 +34,16 @@ if TYPE_CHECKING:
 def output_dir(config: StudyConfig) -> Path:
     """Where a study's files go: `<study.output>/<study.name>` (see `study_folder`)."""
     return study_folder(config)
+
+
+def write_outputs(
+    result: StudyResult, folder: Path, study_file: str | Path | None = None
+) -> dict[str, Path]:
+    """A study's output folder: `write_results`' tables, plot and record first, then
+    `report.html` and `front_layers.csv` (`write_report`). Returns the files by kind."""
+    files = write_results(result, folder)
+    report = write_report(result, folder, study_file=study_file)
+    return files | {"report": report, "front_layers": report.with_name("front_layers.csv")}
 
 
 def load_workload(config: StudyConfig, path: str | Path) -> Workload:

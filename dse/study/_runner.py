@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 import optuna
 
-from dse.study._build import output_dir
+from dse.study._build import output_dir, write_outputs
 from dse.study._init import init_study
 from dse.study._minimize import collect_result, minimize
-from results import StudyResult, write_report, write_results
+from results import StudyResult
 
 if TYPE_CHECKING:
     from dse.config import StudyConfig
@@ -69,14 +69,7 @@ def run_study(
     timings = dict(result.timings)
     timings["setup_s"] = timings.get("setup_s", 0.0) + build_s
     result = dataclasses.replace(result, timings=timings)
-    return dataclasses.replace(result, files=_write_outputs(result, folder, path))
-
-
-def _write_outputs(result: StudyResult, folder: Path, path: str | Path) -> dict[str, Path]:
-    """The output folder: `write_results`' tables, plot and record, then `report.html`."""
-    files = write_results(result, folder)
-    report = write_report(result, folder, study_file=path)
-    return files | {"report": report, "front_layers": report.with_name("front_layers.csv")}
+    return dataclasses.replace(result, files=write_outputs(result, folder, path))
 
 
 def _write_what_is_stored(
@@ -90,6 +83,6 @@ def _write_what_is_stored(
     try:
         study = optuna.load_study(study_name=config.study.name, storage=storage)
         result = collect_result(study, problem, budget=config.optimizer.budget)
-        _write_outputs(result, folder, path)
+        write_outputs(result, folder, path)
     except Exception:  # noqa: BLE001 - the original error is the one to report
         logger.debug("could not write the results of an interrupted run", exc_info=True)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from dse._errors import DseError
 from dse.storage import records, study_mutex, worker_id
-from dse.study._build import output_dir
+from dse.study._build import output_dir, write_outputs
 from dse.study._init import InitResult, init_study
 from dse.study._minimize import (
     _rescore_front,
@@ -35,7 +35,6 @@ from dse.study._minimize import (
 from dse.study._optimize import count_complete, optimize
 from dse.study._signals import StopSignal, WorkerStopped
 from dse.study._torch import scoped_torch
-from results import write_results
 
 if TYPE_CHECKING:
     import optuna
@@ -152,7 +151,7 @@ def run_worker(
         summary.duplicates = state.duplicates
         summary.retried = state.retried
         if finish and state.complete >= settings.budget:
-            written = finish_study(config, problem, study)
+            written = finish_study(config, problem, study, path)
             summary.files = {kind: str(file) for kind, file in written.items()}
     return summary
 
@@ -197,13 +196,15 @@ def run_workers(
     result = WorkersResult(summaries, count_complete(study), config.optimizer.budget, seconds)
     stopped = any(s.stopped for s in summaries)
     if workers > 1 and finish and not stopped and result.complete >= result.budget:
-        result.files = finish_study(config, init.problem, study)
+        result.files = finish_study(config, init.problem, study, path)
     elif summaries and summaries[0].files:
         result.files = {kind: Path(file) for kind, file in summaries[0].files.items()}
     return result
 
 
-def finish_study(config: StudyConfig, problem: Problem, study: optuna.Study) -> dict[str, Path]:
+def finish_study(
+    config: StudyConfig, problem: Problem, study: optuna.Study, path: str | Path | None = None
+) -> dict[str, Path]:
     """Once the budget is met: re-score the front and write `runs/<study>/`, by the first
     worker to get here for this budget (the others return nothing).
 
@@ -218,7 +219,7 @@ def finish_study(config: StudyConfig, problem: Problem, study: optuna.Study) -> 
     with scoped_torch(config.evaluator.threads):
         rescored = _rescore_front(study, problem)
     result = collect_result(study, problem, config=config, budget=budget, rescored=rescored)
-    return write_results(result, output_dir(config))
+    return write_outputs(result, output_dir(config), path)
 
 
 def _process_context() -> multiprocessing.context.BaseContext:
