@@ -131,17 +131,7 @@ def make_storage(
         raise StudyRunError(
             f"storage {parsed.display}: cannot open: {redact_url(reason)}"
         ) from None
-    mutex: StudyMutex
-    if parsed.backend == "postgresql":
-        mutex = PostgresMutex(rdb.engine, reconnect_s=reconnect_s)
-    elif parsed.backend == "mysql":
-        mutex = MysqlMutex(rdb.engine)
-    elif file is not None:
-        mutex = FlockMutex(file)
-    else:
-        mutex = ProcessMutex()
-    cached = optuna.storages.get_storage(rdb)  # Optuna's cache of finished trials
-    return ResilientStorage(cached, url=url, mutex=mutex, reconnect_s=reconnect_s)
+    return wrap_storage(rdb, url=url, reconnect_s=reconnect_s)
 
 
 def _make_folder(folder: Path) -> None:
@@ -203,24 +193,30 @@ def _tune_sqlite(storage: RDBStorage) -> None:
     storage.engine.dispose()  # connections made before the hook are replaced
 
 
-def wrap_storage(storage: BaseStorage) -> ResilientStorage:
-    """An Optuna storage given from Python, with the study lock its backend offers.
+def wrap_storage(
+    storage: BaseStorage, *, url: str | None = None, reconnect_s: float = RECONNECT_S
+) -> ResilientStorage:
+    """An Optuna storage (given from Python, or opened by `make_storage`) with the study lock
+    its backend offers: a PostgreSQL advisory lock, a MySQL named lock, `flock` beside an
+    SQLite file, the journal's lock file; other kinds get a lock of this process only.
 
-    Raises:
-        StudyRunError: never for known storages; unknown kinds get a lock of this process only.
+    Args:
+        storage: the storage.
+        url: how messages name it (default: its own URL, or its type).
+        reconnect_s: how long calls retry an unreachable server (seconds).
     """
     if isinstance(storage, ResilientStorage):
         return storage
-    url = str(getattr(storage, "url", type(storage).__name__))
+    url = url or str(getattr(storage, "url", type(storage).__name__))
     mutex: StudyMutex = ProcessMutex()
     if isinstance(storage, RDBStorage):
         dialect = storage.engine.dialect.name
         if dialect == "postgresql":
-            mutex = PostgresMutex(storage.engine)
+            mutex = PostgresMutex(storage.engine, reconnect_s=reconnect_s)
         elif dialect == "mysql":
             mutex = MysqlMutex(storage.engine)
         elif dialect == "sqlite" and storage.engine.url.database not in (None, "", ":memory:"):
-            mutex = FlockMutex(Path(str(storage.engine.url.database)))
+            mutex = FlockMutex(Path(str(storage.engine.url.database)).absolute())
         storage = optuna.storages.get_storage(storage)
     else:
         backend = getattr(storage, "_backend", None)
@@ -228,7 +224,7 @@ def wrap_storage(storage: BaseStorage) -> ResilientStorage:
         if path is not None:
             mutex = LockFileMutex(Path(path))
             url = f"journal://{path}"
-    return ResilientStorage(storage, url=url, mutex=mutex)
+    return ResilientStorage(storage, url=url, mutex=mutex, reconnect_s=reconnect_s)
 
 
 def study_mutex(study: optuna.Study) -> StudyMutex:
