@@ -174,7 +174,6 @@ class Heartbeat:
         self.worker = worker
         self.interval_s = interval_s
         self.info = dict(info)
-        self.lost: set[int] = set()
         self._trial: tuple[int, int] | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -229,9 +228,7 @@ class Heartbeat:
             try:
                 records.beat(self.study, trial[0], now)
             except optuna.exceptions.UpdateFinishedTrialError:
-                with self._lock:
-                    if self._trial == trial:
-                        self.lost.add(trial[0])
+                pass  # failed meanwhile by another worker: this worker's tell finds out
         records.update_worker(self.study, self.worker, info)
 
 
@@ -316,10 +313,14 @@ def recover_trial(study: optuna.Study, trial: FrozenTrial, reason: str) -> str |
 
 
 def _trial_by_number(study: optuna.Study, number: int) -> FrozenTrial | None:
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
-        if trial.number == number:
-            return trial
-    return None
+    """The stored trial `number` of `study` if it failed (one row read, not the study)."""
+    storage = study._storage  # noqa: SLF001 - one trial by number, as Optuna's own code does
+    try:
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study._study_id, number)  # noqa: SLF001
+        trial = storage.get_trial(trial_id)
+    except KeyError:
+        return None
+    return trial if trial.state == TrialState.FAIL else None
 
 
 def recover_stale_trials(study: optuna.Study) -> int:
@@ -349,8 +350,9 @@ def recover_stale_trials(study: optuna.Study) -> int:
     recovered = 0
     if candidates:
         with study_mutex(study).hold(study.study_name):
+            running = _running(study)
             for trial in candidates:
-                fresh = _running(study, trial)
+                fresh = running.get(trial.number)
                 if fresh is not None and recover_trial(study, fresh, DIED) is not None:
                     recovered += 1
     if recovered:
@@ -358,12 +360,9 @@ def recover_stale_trials(study: optuna.Study) -> int:
     return recovered
 
 
-def _running(study: optuna.Study, trial: FrozenTrial) -> FrozenTrial | None:
-    """`trial` as stored now, if still running."""
-    for fresh in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if fresh.number == trial.number:
-            return fresh
-    return None
+def _running(study: optuna.Study) -> dict[int, FrozenTrial]:
+    """The trials running now, as stored, by number (read once per hold of the lock)."""
+    return {t.number: t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
 
 
 def recover(study: optuna.Study, stale: list[tuple[FrozenTrial, str]]) -> dict[str, int]:
@@ -379,8 +378,9 @@ def recover(study: optuna.Study, stale: list[tuple[FrozenTrial, str]]) -> dict[s
     if not stale:
         return counts
     with study_mutex(study).hold(study.study_name):
+        running = _running(study)
         for trial, reason in stale:
-            fresh = _running(study, trial)
+            fresh = running.get(trial.number)
             if fresh is None or records.liveness(fresh) != records.liveness(trial):
                 continue
             outcome = recover_trial(study, fresh, reason)

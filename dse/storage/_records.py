@@ -200,12 +200,6 @@ def evaluating(trial: FrozenTrial) -> str | None:
     return trial.system_attrs.get(EVALUATING_ATTR)
 
 
-def last_heartbeat(trial: FrozenTrial) -> float | None:
-    """When (Unix time, the worker's clock) a running trial's worker last showed life."""
-    value = trial.system_attrs.get(HEARTBEAT_ATTR)
-    return None if value is None else float(value)
-
-
 def liveness(trial: FrozenTrial) -> tuple[Any, ...]:
     """What changes while a trial's worker is alive: its tag and heartbeat."""
     return (trial.user_attrs.get(WORKER_ATTR), trial.system_attrs.get(HEARTBEAT_ATTR))
@@ -331,34 +325,24 @@ def tell_duplicate(
     """
     import optuna
 
+    assert original.values is not None
     try:
-        _tell_duplicate(study, trial, original, hypervolume)
+        trial.set_user_attr(
+            TRIAL_ATTR,
+            {
+                "v": SCHEMA_VERSION,
+                "duplicate_of": original.number,
+                "config_hash": original.config_hash,
+                "fidelity": original.fidelity,
+                "hypervolume": _clean(hypervolume),
+            },
+        )
+        for name, violation in original.constraints.items():
+            trial.set_constraint(name, violation)
+        told = study.tell(trial, list(original.values), skip_if_finished=True)
     except optuna.exceptions.UpdateFinishedTrialError:
         return False
-    return True
-
-
-def _tell_duplicate(
-    study: optuna.Study, trial: optuna.Trial, original: TrialRecord, hypervolume: float
-) -> None:
-    import optuna
-
-    trial.set_user_attr(
-        TRIAL_ATTR,
-        {
-            "v": SCHEMA_VERSION,
-            "duplicate_of": original.number,
-            "config_hash": original.config_hash,
-            "fidelity": original.fidelity,
-            "hypervolume": _clean(hypervolume),
-        },
-    )
-    for name, violation in original.constraints.items():
-        trial.set_constraint(name, violation)
-    assert original.values is not None
-    told = study.tell(trial, list(original.values), skip_if_finished=True)
-    if told.state != TrialState.COMPLETE:
-        raise optuna.exceptions.UpdateFinishedTrialError(f"trial {trial.number} was finished")
+    return told.state == TrialState.COMPLETE
 
 
 def tell_failed(study: optuna.Study, trial: optuna.Trial, reason: str) -> bool:

@@ -362,11 +362,10 @@ class _Loop:
         score it here if it failed."""
         while True:
             self._pause()
-            trials = self.study.get_trials(deepcopy=False)
-            other = next((t for t in trials if t.number == number), None)
-            if other is None or other.state != TrialState.RUNNING:
+            running = self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if all(t.number != number for t in running):  # finished: repeat or score it
                 return self._decide(trial, digest)
-            self._recover([t for t in trials if t.state == TrialState.RUNNING])
+            self._recover(running)
 
     def _recover(self, running: Iterable[FrozenTrial]) -> bool:
         """Fail the stale trials among `running` and queue their points; whether any was."""
