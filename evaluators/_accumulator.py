@@ -48,12 +48,14 @@ from evaluators._errors import EvaluationError
 from evaluators._fixed_point import FixedPoint, to_integers_
 from evaluators._product_sums import EXACT_SUM, EXACT_SUM_SINGLE, product_sums
 
-__all__ = ["accumulate"]
+__all__ = ["LoweredLayer", "accumulate"]
 
 _CHUNK_ELEMENTS = 1 << 22  # input, output and product operands per batch chunk
 _SINGLE_INTEGER = float(1 << 24)  # integers up to this are float32 values
 _SINGLE_EXPONENTS = (-126, 64)  # powers of two kept normal and far from overflow in float32
 _NO_GRID = -(1 << 20)  # fraction bits of an all-zero tensor: on every grid
+_SINGLE_LARGE = math.ldexp(1.0, 100)  # far below float32's overflow (2**128)
+_GRID_BLOCK = 1 << 18  # values per block of a grid check: 1 MiB of float32, in L2
 
 
 def accumulate(layer: nn.Module, x: torch.Tensor, accumulator: FixedPoint) -> torch.Tensor:
@@ -80,18 +82,10 @@ def accumulate(layer: nn.Module, x: torch.Tensor, accumulator: FixedPoint) -> to
         >>> accumulate(fc, torch.full((1, 4), -1 / 64), acc)  # each product -1/128 -> -1/64
         tensor([[-0.0625]], dtype=torch.float64)
     """
-    lowered = _Lowered.of(layer)
-    x = x.detach().to(torch.float32)
-    if isinstance(layer, nn.Linear):
-        flat = x.reshape(-1, layer.in_features)
-        out = lowered.run(flat, accumulator)
-        return out.reshape(*x.shape[:-1], layer.out_features)
-    if x.dim() == len(layer.kernel_size) + 1:  # an unbatched input, as torch accepts
-        return lowered.run(x.unsqueeze(0), accumulator)[0]
-    return lowered.run(x, accumulator)
+    return LoweredLayer.of(layer).accumulate(x, accumulator)
 
 
-class _Lowered:
+class LoweredLayer:
     """A layer as grouped matrix products: weights ``(G, Og, K)`` in hls4ml's fan-in order."""
 
     def __init__(
@@ -109,9 +103,10 @@ class _Lowered:
         self.row_l1 = float(weight.abs().sum(dim=2).max()) if weight.numel() else 0.0
         self.peak = float(weight.abs().max()) if weight.numel() else 0.0
         self._dense_single: torch.Tensor | None = None  # float32 weights, made when needed
+        self._biases: dict[FixedPoint, tuple[torch.Tensor | None, float]] = {}
 
     @classmethod
-    def of(cls, layer: nn.Module) -> _Lowered:
+    def of(cls, layer: nn.Module) -> LoweredLayer:
         if not isinstance(layer, nn.Linear | nn.Conv1d | nn.Conv2d):
             raise EvaluationError(
                 f"accumulator: layer must be a Linear, Conv1d or Conv2d, got "
@@ -126,6 +121,109 @@ class _Lowered:
         # (O, Cg, *kernel) -> (G, Og, kernel positions, Cg): channels innermost, as im2col
         ordered = w.reshape(groups, out_ch // groups, in_per_group, -1).transpose(2, 3)
         return cls(layer, w, ordered.reshape(groups, out_ch // groups, -1), bias)
+
+    def accumulate(self, x: torch.Tensor, accumulator: FixedPoint) -> torch.Tensor:
+        """:func:`accumulate` of this layer (float64 accumulator values shaped like its output)."""
+        layer = self.layer
+        x = x.detach().to(torch.float32)
+        if isinstance(layer, nn.Linear):
+            flat = x.reshape(-1, layer.in_features)
+            out = self.run(flat, accumulator)
+            return out.reshape(*x.shape[:-1], layer.out_features)
+        if x.dim() == len(layer.kernel_size) + 1:  # an unbatched input, as torch accepts
+            return self.run(x.unsqueeze(0), accumulator)[0]
+        return self.run(x, accumulator)
+
+    def terms(
+        self, x: torch.Tensor, accumulator: FixedPoint | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None] | None:
+        """The layer's output on ``x`` as two exact terms, ``(products, bias)``.
+
+        ``products`` is the exact sum of each output's products: float32 on CPU where every
+        product and partial sum is a float32 value (:meth:`_sum_fits_single`), else float64
+        (exact for fixed-point inputs and weights). ``bias`` broadcasts against it: the
+        layer's float32 bias without an accumulator; with one, the bias cast to it. With an
+        accumulator the terms are returned only when its sum is theirs: every product on its
+        grid (no cast rounds) and no partial sum, in any order, beyond its range (no wrap or
+        saturation acts); where only the final sum of a wrapping accumulator leaves it, the
+        wrapped sum (float64) with no bias; else None, and :meth:`accumulate` replays
+        hls4ml's sums.
+
+        Args:
+            x: The layer's input (read as float32), batched or not.
+            accumulator: The ``accum_t`` format, or None for a sum held exactly.
+        """
+        x = x.detach().to(torch.float32)
+        peak = _peak(x)
+        grid = _InputGrid(x, peak)
+        single = self._single_bits(peak) if x.device.type == "cpu" else None
+        if accumulator is None:
+            bias = None if self.bias is None else self.bias.to(torch.float32)
+        else:
+            if single is not None and self.fraction_bits != _NO_GRID:  # one check for both
+                grid.holds(min(single, accumulator.fraction_bits - self.fraction_bits))
+            bias, bias_peak = self._cast_bias(accumulator)
+            exact = self._adds_exactly(grid, bias_peak, accumulator)
+            if exact is False:
+                return None
+        layer = self.layer
+        if bias is not None and not isinstance(layer, nn.Linear):
+            bias = bias.view(-1, *([1] * len(layer.kernel_size)))
+        if bias is not None:
+            bias = bias.to(x.device)
+        padding: str | tuple[int, ...] | int = 0
+        if not isinstance(layer, nn.Linear):
+            if layer.padding_mode == "zeros":
+                padding = layer.padding
+            else:
+                x = self._pad(x)
+        if single is not None and grid.holds(single):
+            products = self._exact_sum_single(x, padding)
+        else:
+            products = self._exact_sum(x.double(), padding)
+        if accumulator is not None and exact is None:  # does the sum itself wrap?
+            steps = _peak(products) * math.ldexp(1.0, accumulator.fraction_bits)
+            if not steps + bias_peak <= _room(accumulator):
+                return _wrapped(products, bias, accumulator), None
+        return products, bias
+
+    def _cast_bias(self, fmt: FixedPoint) -> tuple[torch.Tensor | None, float]:
+        """The bias cast to the accumulator ``fmt`` (float32 when its values are, else
+        float64) and ``max |bias|`` in steps of ``fmt``; computed once per format."""
+        cached = self._biases.get(fmt)
+        if cached is None:
+            if self.bias is None:
+                cached = (None, 0.0)
+            else:
+                scale = math.ldexp(1.0, fmt.fraction_bits)
+                q = to_integers_(self.bias * scale, fmt)
+                value = q * (1.0 / scale)
+                single = value.to(torch.float32)
+                exact = torch.equal(single.double(), value)
+                cached = (single if exact else value, float(q.abs().max()) if q.numel() else 0.0)
+            self._biases[fmt] = cached
+        return cached
+
+    def _adds_exactly(self, grid: _InputGrid, bias_peak: float, fmt: FixedPoint) -> bool | None:
+        """Whether the accumulator's sum on the input of ``grid`` is the exact products + bias.
+
+        Every product must be on its grid (inputs on ``2**-(F - b)`` for weights on
+        ``2**-b``), and no overflow act: True when ``max|x| * max_o sum_k |w_ok| * 2**F +
+        max|bias|``, a bound on every partial sum in steps, is inside its range; None when
+        only the sum itself can tell (wrap: partial sums wrap back, so only the final sum
+        matters; :meth:`terms` checks it); False otherwise.
+        """
+        if grid.x.numel() == 0:
+            return True
+        bound = grid.peak * self.row_l1 * math.ldexp(1.0, fmt.fraction_bits)
+        if not bound < EXACT_SUM:  # also False for NaN and inf inputs
+            return False
+        if self.fraction_bits != _NO_GRID and grid.peak != 0:
+            if not grid.holds(fmt.fraction_bits - self.fraction_bits):
+                return False
+        if bound + bias_peak <= _room(fmt):
+            return True
+        return None if fmt.overflow == "wrap" else False
 
     def run(self, x: torch.Tensor, fmt: FixedPoint) -> torch.Tensor:
         """Accumulator values for a batch ``x`` (Linear: ``(N, in)``), chunk by chunk."""
@@ -156,9 +254,9 @@ class _Lowered:
         peak = float(wide.abs().max()) if wide.numel() else 0.0  # NaN or inf: slow path
         if self._sum_is_exact(wide, peak, bias_q, fmt):
             if x.device.type == "cpu" and self._sum_fits_single(wide, peak):
-                total = self._exact_sum_single(x)
+                total = self._exact_sum_single(x, 0)
             else:
-                total = self._exact_sum(wide)
+                total = self._exact_sum(wide, 0)
             total = total.double().mul_(math.ldexp(1.0, fmt.fraction_bits))
             shape = (1, -1) + (1,) * (total.dim() - 2)
             return to_integers_(total.add_(bias_q.view(shape)), fmt)
@@ -190,7 +288,7 @@ class _Lowered:
                 return False
         if self.fraction_bits == _NO_GRID:
             return True
-        return _on_grid(x, fmt.fraction_bits - self.fraction_bits)
+        return _on_grid(x, fmt.fraction_bits - self.fraction_bits, peak)
 
     def _single_is_exact(
         self, x: torch.Tensor, peak: float, bias_q: torch.Tensor, fmt: FixedPoint
@@ -215,7 +313,7 @@ class _Lowered:
         low, high = _SINGLE_EXPONENTS
         if not (low <= f - a - b and low <= f - b and math.ldexp(self.peak, f) < 2.0**high):
             return False
-        return _on_grid(x, a)
+        return _on_grid(x, a, peak)
 
     def _sum_fits_single(self, x: torch.Tensor, peak: float) -> bool:
         """Whether float32 holds every product and partial sum of the exact sum exactly.
@@ -226,18 +324,26 @@ class _Lowered:
         bound allows, checked on the data). A float32 product, whose multiply-adds are then
         all exact in any order, gives the float64 sum several times faster on CPU.
         """
+        a = self._single_bits(peak)
+        return a is not None and _InputGrid(x, peak).holds(a)
+
+    def _single_bits(self, peak: float) -> int | None:
+        """The input grid ``2**-a`` on which :meth:`_sum_fits_single` holds for inputs up to
+        ``peak`` (``_NO_GRID`` when every product is 0), or None when none does."""
         b = self.fraction_bits
         if peak == 0 or b == _NO_GRID:
-            return True  # every product is 0
+            return _NO_GRID  # every product is 0
         largest = peak * self.row_l1 * math.ldexp(1.0, b)
         if not 0 < largest < math.inf:
-            return False
+            return None
         a = _finest_single_grid(largest)
         if a + b > -_SINGLE_EXPONENTS[0]:  # the step must stay a normal float32
-            return False
-        return _on_grid(x, a)
+            return None
+        return a
 
-    def _exact_sum_single(self, x: torch.Tensor) -> torch.Tensor:
+    def _exact_sum_single(
+        self, x: torch.Tensor, padding: str | tuple[int, ...] | int
+    ) -> torch.Tensor:
         """The exact sum in float32 (``_sum_fits_single`` holds): a matrix product, or a
         direct convolution (oneDNN's, or im2col and GEMM) with NNPACK, whose Winograd and FFT
         transforms round, turned off."""
@@ -249,9 +355,9 @@ class _Lowered:
             return x @ weight.T
         conv = F.conv1d if isinstance(layer, nn.Conv1d) else F.conv2d
         with torch.backends.nnpack.flags(enabled=False):
-            return conv(x, weight, None, layer.stride, 0, layer.dilation, layer.groups)
+            return conv(x, weight, None, layer.stride, padding, layer.dilation, layer.groups)
 
-    def _exact_sum(self, x: torch.Tensor) -> torch.Tensor:
+    def _exact_sum(self, x: torch.Tensor, padding: str | tuple[int, ...] | int) -> torch.Tensor:
         """The exact float64 sum of the products (every partial sum is representable)."""
         layer = self.layer
         weight = self.dense.to(x.device)
@@ -261,7 +367,7 @@ class _Lowered:
         # sums the exact products, so any order of its additions gives the exact sum.
         conv = F.conv1d if isinstance(layer, nn.Conv1d) else F.conv2d
         with torch.backends.cudnn.flags(enabled=False):
-            return conv(x, weight, None, layer.stride, 0, layer.dilation, layer.groups)
+            return conv(x, weight, None, layer.stride, padding, layer.dilation, layer.groups)
 
     def _pad(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` padded as the layer pads it (zeros, reflect, ... and ``"same"``)."""
@@ -328,10 +434,78 @@ def _finest_single_grid(largest: float) -> int:
     return a
 
 
-def _on_grid(x: torch.Tensor, bits: int) -> bool:
-    """Whether every value of ``x`` (float64) is a multiple of ``2**-bits``."""
-    scaled = x * math.ldexp(1.0, bits)
-    return bool(torch.equal(scaled, scaled.floor()))
+class _InputGrid:
+    """Which grids ``2**-bits`` the values of ``x`` lie on, each read from the data at most
+    once: on ``2**-k`` implies on every finer grid (``bits >= k``), off it on every coarser."""
+
+    def __init__(self, x: torch.Tensor, peak: float) -> None:
+        self.x = x
+        self.peak = peak
+        self._on: int | None = None  # coarsest grid seen to hold
+        self._off: int | None = None  # finest grid seen to fail
+
+    def holds(self, bits: int) -> bool:
+        if bits == _NO_GRID or (self._on is not None and bits >= self._on):
+            return True
+        if self._off is not None and bits <= self._off:
+            return False
+        if _on_grid(self.x, bits, self.peak):
+            self._on = bits if self._on is None else min(self._on, bits)
+            return True
+        self._off = bits if self._off is None else max(self._off, bits)
+        return False
+
+
+def _on_grid(x: torch.Tensor, bits: int, peak: float) -> bool:
+    """Whether every value of ``x`` (float32 or float64, ``max|x| == peak``) is a multiple of
+    ``2**-bits``; read in cache-sized blocks on CPU, stopping at the first one off the grid.
+
+    Scaling by ``2**bits`` is exact unless it overflows (inf would pass) or reaches the
+    subnormals (values would round): float32 is checked as is only for ``bits >= 0`` and
+    ``peak * 2**bits`` far below its overflow, else read as float64.
+    """
+    finite = 0 <= bits and peak * math.ldexp(1.0, bits) < _SINGLE_LARGE
+    if x.dtype == torch.float32 and not finite:
+        x = x.double()
+    flat = x.reshape(-1)
+    n = flat.numel()
+    block = min(n, _GRID_BLOCK if x.device.type == "cpu" else n)
+    scaled = torch.empty(block, dtype=x.dtype, device=x.device)
+    floor = torch.empty_like(scaled)
+    scale = math.ldexp(1.0, bits)
+    for start in range(0, n, max(block, 1)):
+        part = flat[start : start + block]
+        size = part.numel()
+        torch.mul(part, scale, out=scaled[:size])
+        torch.floor(scaled[:size], out=floor[:size])
+        if not torch.equal(scaled[:size], floor[:size]):
+            return False
+    return True
+
+
+def _wrapped(products: torch.Tensor, bias: torch.Tensor | None, fmt: FixedPoint) -> torch.Tensor:
+    """The wrapping accumulator's values (float64) from the exact sum of products on its grid
+    and its cast bias: ``(P * 2**F + bias_q) mod 2**W``, exact (below ``2**53``), as wrapping
+    is the same in any order."""
+    scale = math.ldexp(1.0, fmt.fraction_bits)
+    q = products.double().mul_(scale)
+    if bias is not None:
+        q.add_(bias.double() * scale)
+    return to_integers_(q, fmt).mul_(1.0 / scale)
+
+
+def _room(fmt: FixedPoint) -> int:
+    """The largest magnitude, in steps, that ``fmt`` holds on both sides of zero."""
+    q_low, q_high = fmt._int_range
+    return min(-q_low, q_high)
+
+
+def _peak(x: torch.Tensor) -> float:
+    """``max |x|`` (NaN when ``x`` holds one; 0 when empty), in one pass."""
+    if x.numel() == 0:
+        return 0.0
+    low, high = torch.aminmax(x)
+    return max(-float(low), float(high))
 
 
 def _fraction_bits(t: torch.Tensor) -> int:

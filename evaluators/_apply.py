@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import copy
-import math
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from evaluators._accumulator import accumulate
+from evaluators._accumulator import LoweredLayer
 from evaluators._errors import EvaluationError
-from evaluators._fixed_point import FixedPoint, to_integers_
+from evaluators._fixed_point import FixedPoint
+from evaluators._result_cast import cast_exact, cast_sum
 from evaluators._weight_sharing import WeightSharing, share_weights
 from evaluators._workload import APPROXIMABLE, STORED
 
@@ -28,12 +27,18 @@ class QuantizedOutput(nn.Module):
     With an accumulator the layer's sums are emulated as hls4ml computes them (see
     :func:`~evaluators._accumulator.accumulate`): every product and the bias cast to the
     accumulator, then added with its overflow mode, in the Latency kernels' order. The exact
-    accumulator value (float64) is then cast to a fixed-point activation format directly, so
-    no float32 rounding comes between; a float activation format reads it as float32 (exact
-    up to 24-bit accumulators). Without an accumulator, a Conv/Linear layer with a fixed-point
-    activation format casts the exact sum of its products and bias (:func:`_cast_sum`), as an
-    exported design whose accumulator holds every product and the bias exactly computes;
-    otherwise the float32 output is kept.
+    accumulator value is then cast to a fixed-point activation format directly, so no float32
+    rounding comes between; a float activation format reads it as float32 (exact up to 24-bit
+    accumulators). Without an accumulator, a Conv/Linear layer with a fixed-point activation
+    format casts the exact sum of its products and bias, as an exported design whose
+    accumulator holds every product and the bias exactly computes; otherwise the float32
+    output is kept.
+
+    Where the accumulator provably neither rounds nor overflows, its value is the exact sum
+    of the products and its bias, computed and cast without replaying hls4ml's order
+    (``LoweredLayer.terms`` in :mod:`evaluators._accumulator`, then
+    :func:`~evaluators._result_cast.cast_sum`).
+    The wrapped layer's weights are read once, at the first call.
     """
 
     def __init__(
@@ -46,62 +51,35 @@ class QuantizedOutput(nn.Module):
         self.layer = layer
         self.activations = activations
         self.accumulator = accumulator
+        self._lowered: LoweredLayer | None = None
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        if self.accumulator is None:
-            if isinstance(self.activations, FixedPoint) and isinstance(self.layer, APPROXIMABLE):
-                return _cast_sum(self.layer, inputs[0], self.activations)
-            out = self.layer(*inputs)  # an addition takes two inputs
+        fixed = isinstance(self.activations, FixedPoint)
+        if self.accumulator is not None or (fixed and isinstance(self.layer, APPROXIMABLE)):
+            out = self._exact_output(inputs[0])
+            if fixed:
+                return out
         else:
-            acc = accumulate(self.layer, inputs[0], self.accumulator)
-            if isinstance(self.activations, FixedPoint):
-                return _cast_exact(acc, self.activations)
-            out = acc.to(torch.float32)
+            out = self.layer(*inputs)  # an addition takes two inputs
         if self.activations is not None:
             out = self.activations.quantize(out)
         return out
 
-
-def _cast_sum(layer: nn.Module, x: torch.Tensor, fmt: FixedPoint) -> torch.Tensor:
-    """``(res_T)`` of a Conv/Linear layer's exact sum: its products and its float32 bias.
-
-    The products are summed in float64, exact while they span at most 53 bits (fixed-point
-    inputs and weights). A float32 bias may be far smaller than the products (a dead unit's
-    bias decays to 1e-30), so it is added with its rounding error kept (Knuth's TwoSum); where
-    the float64 sum lands on a rounding boundary of ``fmt`` (a grid point for ``truncate``, a
-    half step for the nearest modes) that error says on which side the exact sum lies. The
-    result is what an accumulator holding every product and the bias exactly gives, and a
-    float32 sum (which rounds first) may not.
-    """
-    weight = layer.weight.detach().to(torch.float32).double()
-    x = x.detach().to(torch.float32).double()
-    if isinstance(layer, nn.Linear):
-        products = F.linear(x, weight)
-    else:
-        products = layer._conv_forward(x, weight, None)  # the layer's padding and geometry
-    scale = math.ldexp(1.0, fmt.fraction_bits)
-    if layer.bias is None:
-        return _cast_exact(products, fmt)
-    bias = layer.bias.detach().to(torch.float32).double()
-    if not isinstance(layer, nn.Linear):
-        bias = bias.view(-1, *([1] * (products.dim() - 2)))
-    total = products + bias
-    back = total - products
-    error = (products - (total - back)) + (bias - back)  # total + error == products + bias
-    scaled = total.mul_(scale)
-    if fmt.rounding == "truncate":
-        below = (scaled == scaled.floor()) & (error < 0)
-        scaled = torch.where(below, scaled - 0.5, scaled)
-    else:
-        tie = (scaled - scaled.floor()) == 0.5
-        scaled = torch.where(tie, scaled + 0.25 * torch.sign(error), scaled)
-    return to_integers_(scaled, fmt).mul_(1.0 / scale).to(torch.float32)
-
-
-def _cast_exact(values: torch.Tensor, fmt: FixedPoint) -> torch.Tensor:
-    """``(res_T) acc``: float64 accumulator values cast to ``fmt``, returned as float32."""
-    scale = math.ldexp(1.0, fmt.fraction_bits)
-    return to_integers_(values * scale, fmt).mul_(1.0 / scale).to(torch.float32)
+    def _exact_output(self, x: torch.Tensor) -> torch.Tensor:
+        """The sum as the accumulator holds it, cast to fixed-point activations if any."""
+        if self._lowered is None:
+            self._lowered = LoweredLayer.of(self.layer)
+        terms = self._lowered.terms(x, self.accumulator)
+        fixed = isinstance(self.activations, FixedPoint)
+        if terms is not None:
+            products, bias = terms
+            if fixed:
+                return cast_sum(products, bias, self.activations)
+            if bias is None or products.dtype == bias.dtype == torch.float32:
+                return products.float() if bias is None else products + bias  # one rounding
+        assert self.accumulator is not None  # without one, terms are always given
+        acc = self._lowered.accumulate(x, self.accumulator)
+        return cast_exact(acc, self.activations) if fixed else acc.to(torch.float32)
 
 
 class WeightCache:

@@ -101,8 +101,8 @@ class PrefixCache:
             self.hits_ += 1
             return env
         self.misses_ += 1
-        values: dict[fx.Node, Any] = {}
-        self._execute(self.model, values, x, start=0, stop=cut)
+        start, values = self._nearest(cut, key)
+        self._execute(self.model, values, x, start=start, stop=cut)
         env = {n: v for n, v in values.items() if self._last_use[n] >= cut}
         size = sum(v.numel() * v.element_size() for v in env.values() if torch.is_tensor(v))
         if size <= self.max_bytes:
@@ -114,6 +114,17 @@ class PrefixCache:
                     v.numel() * v.element_size() for v in old.values() if torch.is_tensor(v)
                 )
         return env
+
+    def _nearest(self, cut: int, key: Hashable) -> tuple[int, dict[fx.Node, Any]]:
+        """The cached cut of batch `key` closest below `cut` and a copy of its values, to
+        continue from (a sweep in network order then runs one more layer per new cut); the
+        graph's start when none is cached."""
+        below = [c for k, c in self._entries if k == key and c < cut]
+        if not below:
+            return 0, {}
+        start = max(below)
+        self._entries.move_to_end((key, start))
+        return start, dict(self._entries[(key, start)])
 
     def _execute(
         self,

@@ -16,6 +16,7 @@ from results._errors import ResultsError
 from results._export import Export, export_point, exportable_record, read_manifest
 from results._fidelity import fidelity_info, json_safe, write_fidelity
 from results._figures import FIGURE_FORMATS, StudySeries, TradeoffDisplay, TradeoffInfo
+from results._files import atomic_write
 from results._filters import (
     Condition,
     PointQuery,
@@ -39,7 +40,7 @@ from results._result import StudyResult
 from results._sensitivity import sensitivity_rows, write_sensitivity
 from results._tables import count_state, front_rows, trials_table
 from results._verify import Agreement, Verification, verify_export
-from results._writers import atomic_write, study_record, write_fidelity_report, write_results
+from results._writers import study_record, write_fidelity_report, write_results
 
 __all__ = [
     "Agreement",

@@ -48,7 +48,13 @@ from results._c_header import HeaderTensor, render_c_header
 from results._errors import ResultsError
 from results._export_readme import render_readme
 from results._hls4ml_plan import HlsPlan, unsupported_formats
-from results._hls4ml_project import hls4ml_version, make_project, stored_model, tb_text
+from results._hls4ml_project import (
+    PROJECT_NAME,
+    hls4ml_version,
+    make_project,
+    stored_model,
+    tb_text,
+)
 from results._hls_types import ApFixed
 from results._provenance import package_versions
 
@@ -490,7 +496,7 @@ def _manifest(
             "project": "hls4ml",
             "model": "hls4ml_model.fml",
             "config": "hls4ml_config.yml",
-            "project_name": "myproject",
+            "project_name": PROJECT_NAME,
             "exact": plan.exact,
             "notes": list(plan.notes),
             "input_type": str(plan.input_type),

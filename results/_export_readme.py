@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["render_readme"]
+from results._hls_types import QUANTIZATION
 
-_FIXED_NAMES = {"nearest_even": "AP_RND_CONV", "nearest_up": "AP_RND", "truncate": "AP_TRN"}
+__all__ = ["render_readme"]
 
 
 def render_readme(manifest: Mapping[str, Any]) -> str:
@@ -49,7 +49,7 @@ def render_readme(manifest: Mapping[str, Any]) -> str:
         "## Input",
         "",
         f"The network input is cast to `ap_fixed<{fmt['word_length']},{fmt['integer_bits']},"
-        f"{_FIXED_NAMES[fmt['rounding']]},AP_SAT>` ({manifest['input_bits_from']}), after the "
+        f"{QUANTIZATION[fmt['rounding']]},AP_SAT>` ({manifest['input_bits_from']}), after the "
         f"normalization `{_normalization(manifest['normalization'])}`. The test vectors are "
         "already cast; dse's accuracy on them"
         + (f" is {accuracy:.4f}." if accuracy is not None else " is not known (no samples)."),

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from evaluators import CalibratedProxy, ProxyError, fidelity_metrics
+from results._files import atomic_write, save_figure
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -116,9 +116,7 @@ def write_fidelity(folder: Path, info: dict[str, Any]) -> dict[str, Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"fidelity": folder / "fidelity.json", "fidelity_plot": folder / "fidelity.png"}
-    tmp = paths["fidelity"].with_name(f".fidelity.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(json_safe(info), indent=2, sort_keys=True) + "\n", "utf-8")
-    tmp.replace(paths["fidelity"])
+    atomic_write(paths["fidelity"], json.dumps(json_safe(info), indent=2, sort_keys=True) + "\n")
     points = info["points"]
     figure = Figure(figsize=(10, 4.2))
     left, right = figure.subplots(1, 2)
@@ -148,9 +146,7 @@ def write_fidelity(folder: Path, info: dict[str, Any]) -> dict[str, Path]:
     right.set_xlabel("accuracy seen by the search")
     right.set_ylabel("exact validation accuracy")
     figure.tight_layout()
-    tmp_png = paths["fidelity_plot"].with_name(f".fidelity.{os.getpid()}.png")
-    figure.savefig(tmp_png, dpi=110)
-    tmp_png.replace(paths["fidelity_plot"])
+    save_figure(figure, paths["fidelity_plot"], dpi=110)
     return paths
 
 

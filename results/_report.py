@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from results._errors import ResultsError
+from results._files import atomic_write
 from results._layers import front_layers
 from results._report_info import report_info
-from results._writers import atomic_write
 
 if TYPE_CHECKING:
     from results._result import StudyResult

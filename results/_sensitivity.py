@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from evaluators import FixedPoint, FloatFormat, WeightSharing
+from results._files import atomic_write, save_figure
 
 if TYPE_CHECKING:
     from evaluators import LayerSensitivity
@@ -67,7 +67,7 @@ def write_sensitivity(
     folder.mkdir(parents=True, exist_ok=True)
     table = sensitivity_rows(entries)
     files = {"csv": folder / "sensitivity.csv"}
-    _atomic_text(files["csv"], table.to_csv(index=False))
+    atomic_write(files["csv"], table.to_csv(index=False))
     for layer, rows in table.groupby("layer", sort=False):
         figure = Figure(figsize=(10, 3.8))
         by_k, by_bits = figure.subplots(1, 2, sharey=True)
@@ -95,17 +95,9 @@ def write_sensitivity(
         figure.suptitle(f"{layer}: sensitivity")
         figure.tight_layout()
         path = folder / f"sensitivity_{layer}.png"
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.png")
-        figure.savefig(tmp, dpi=100)
-        tmp.replace(path)
+        save_figure(figure, path, dpi=100)
         files[f"plot:{layer}"] = path
     if pruned is not None:
         files["pruned"] = folder / "pruned.json"
-        _atomic_text(files["pruned"], json.dumps({"gate": gate, **pruned}, indent=2) + "\n")
+        atomic_write(files["pruned"], json.dumps({"gate": gate, **pruned}, indent=2) + "\n")
     return files
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from results._fidelity import fidelity_info, json_safe, write_fidelity
+from results._files import atomic_write, save_figure
 from results._plots import ParetoDisplay, ParetoInfo
 from results._rescore import rescored_table
 from results._tables import front_rows
 
 if TYPE_CHECKING:
     from results._result import StudyResult
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write through a temporary file: a reader never sees half a file, a crash keeps the old."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def write_results(result: StudyResult, folder: Path) -> dict[str, Path]:
@@ -45,9 +38,7 @@ def write_results(result: StudyResult, folder: Path) -> dict[str, Path]:
     atomic_write(paths["study"], json.dumps(json_safe(record), indent=2, sort_keys=True) + "\n")
     info = ParetoInfo.from_table(table, result.objective_names, result.directions)
     display = ParetoDisplay(info).plot()
-    tmp = paths["plot"].with_name(f".pareto.{os.getpid()}.png")
-    display.figure_.savefig(tmp, dpi=120)
-    tmp.replace(paths["plot"])
+    save_figure(display.figure_, paths["plot"], dpi=120)
     return paths | fidelity_files
 
 

@@ -6,19 +6,26 @@ import optuna
 
 from dse._errors import StudyRunError
 from dse.config import StudyConfig
-from dse.storage import make_storage, read_records, storage_url
+from dse.storage import make_storage, read_records, redact_url, storage_url
 from results import TrialRecord
+
+
+def load_stored_study(config: StudyConfig) -> optuna.Study:
+    """The stored study, read-only; an error (the URL without its password) when it has
+    never run."""
+    url = storage_url(config)
+    storage = make_storage(url, create=False, reconnect_s=config.storage.reconnect_s)
+    names = [s.study_name for s in storage.get_all_studies()]
+    if config.study.name not in names:
+        raise StudyRunError(
+            f"no study {config.study.name!r} in {redact_url(url)} yet: run it first"
+        )
+    return optuna.load_study(study_name=config.study.name, storage=storage)
 
 
 def load_records(config: StudyConfig) -> list[TrialRecord]:
     """The study's trials as records, read-only; an error when it has never run."""
-    url = storage_url(config)
-    storage = make_storage(url, create=False)
-    names = [s.study_name for s in storage.get_all_studies()]
-    if config.study.name not in names:
-        raise StudyRunError(f"no study {config.study.name!r} in {url} yet: run it first")
-    study = optuna.load_study(study_name=config.study.name, storage=storage)
-    return read_records(study)
+    return read_records(load_stored_study(config))
 
 
 def format_table(rows: list[dict[str, object]], columns: list[str]) -> str:

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-import optuna
-
-from dse._errors import StudyRunError
-from dse.cli._common import format_table
-from dse.config import StudyConfig, load_study
+from dse.cli._common import format_table, load_stored_study
+from dse.config import load_study
 from dse.storage import (
     WorkerState,
-    make_storage,
     read_records,
-    redact_url,
-    storage_url,
     worker_states,
 )
 from results import front_rows, trials_table
@@ -29,21 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("study", help="the study file (study.yaml)")
 
 
-def load(config: StudyConfig) -> optuna.Study:
-    """The stored study, read-only; an error when it has never run."""
-    url = storage_url(config)
-    storage = make_storage(url, create=False, reconnect_s=config.storage.reconnect_s)
-    names = [s.study_name for s in storage.get_all_studies()]
-    if config.study.name not in names:
-        raise StudyRunError(
-            f"no study {config.study.name!r} in {redact_url(url)} yet: run it first"
-        )
-    return optuna.load_study(study_name=config.study.name, storage=storage)
-
-
 def main(args: argparse.Namespace) -> int:
     config = load_study(args.study)
-    study = load(config)
+    study = load_stored_study(config)
     table = trials_table(read_records(study), config.objective_names, config.directions)
     states = table["state"].value_counts().to_dict() if len(table) else {}
     complete = int(states.get("COMPLETE", 0))

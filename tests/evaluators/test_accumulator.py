@@ -9,6 +9,7 @@ accumulator's quantization and overflow modes. It shares no code with dse's kern
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -226,7 +227,7 @@ def test_products_on_the_grid_take_the_exact_sum(kind: str, overflow_mode: str) 
     wide = FixedPoint(24, 14, rounding="truncate", overflow=overflow_mode)  # never overflows
     narrow = FixedPoint(13, 3, rounding="truncate", overflow=overflow_mode)  # overflows
     coarse = FixedPoint(10, 3, rounding="truncate", overflow=overflow_mode)  # truncates
-    lowered = accumulator_module._Lowered.of(layer)  # noqa: SLF001 - which path runs
+    lowered = accumulator_module.LoweredLayer.of(layer)  # which path runs
     padded = (x if kind == "linear" else lowered._pad(x)).double()  # noqa: SLF001
     peak, q_bias = float(padded.abs().max()), torch.zeros(lowered.weight.shape[:2]).flatten()
     assert lowered._sum_is_exact(padded, peak, q_bias, wide)  # noqa: SLF001
@@ -247,7 +248,7 @@ def test_fast_and_slow_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     x = FixedPoint(8, 4).quantize(x * 3)
     fmt = FixedPoint(12, 5, rounding="truncate", overflow="wrap")  # wraps, on the grid
     fast = accumulate(layer, x, fmt)
-    monkeypatch.setattr(accumulator_module._Lowered, "_sum_is_exact", lambda *a: False)
+    monkeypatch.setattr(accumulator_module.LoweredLayer, "_sum_is_exact", lambda *a: False)
     assert torch.equal(accumulate(layer, x, fmt), fast)
 
 
@@ -264,13 +265,13 @@ def test_float32_exact_sum(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     else:
         layer, x = make_layer(kind, False, seed=21 + KINDS.index(kind))
         x = FixedPoint(10, 2).quantize(x)  # inputs on 2**-8, weights on 2**-5
-    lowered = accumulator_module._Lowered.of(layer)  # noqa: SLF001 - which path runs
+    lowered = accumulator_module.LoweredLayer.of(layer)  # which path runs
     padded = (x if kind in ("linear", "wide") else lowered._pad(x)).double()  # noqa: SLF001
     peak = float(padded.abs().max())
     assert lowered._sum_fits_single(padded, peak)  # noqa: SLF001
     fmt = FixedPoint(32, 16, rounding="truncate", overflow="wrap")  # keeps every product bit
     single = accumulate(layer, x, fmt)
-    monkeypatch.setattr(accumulator_module._Lowered, "_sum_fits_single", lambda *a: False)
+    monkeypatch.setattr(accumulator_module.LoweredLayer, "_sum_fits_single", lambda *a: False)
     assert torch.equal(single, accumulate(layer, x, fmt))
     if kind == "wide":
         assert float((x.double() @ layer.weight.double().T).max()) > 2**21 * 2**-11
@@ -322,3 +323,55 @@ def test_activation_cast_reads_the_exact_accumulator() -> None:
     acc, act = FixedPoint(32, 4, overflow="wrap"), FixedPoint(8, 3)
     assert QuantizedOutput(layer, act, acc)(x).item() == 2.03125
     assert act.quantize(accumulate(layer, x, acc).float()).item() == 2.0  # double rounding
+
+
+def boundary_biases(layer: nn.Module) -> None:
+    """Biases on the 1/32 grid plus offsets that put float32 sums on, or a hair off, rounding
+    boundaries: 0, +-2**-22 (kept by a 22-fraction-bit accumulator, lost in a float32 sum of
+    the products' size), +-2**-40 (below it: cast away), half a 1/32 step."""
+    offsets = [0.0, 2**-22, -(2**-22), 2**-40, -(2**-40), 1 / 64]
+    count = layer.bias.numel()
+    steps = torch.arange(count, dtype=torch.float64) % 7 - 3
+    with torch.no_grad():
+        layer.bias.copy_(steps / 32 + torch.tensor([offsets[i % 6] for i in range(count)]))
+
+
+@pytest.mark.parametrize("act_overflow", ["saturate", "wrap"], ids=["saturate", "wrap"])
+@pytest.mark.parametrize("rounding", ["truncate", "nearest_even", "nearest_up"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_output_cast_of_the_exact_accumulator(kind: str, rounding: str, act_overflow: str) -> None:
+    """QuantizedOutput against the Python-integer reference, cast with Python integers: with
+    an accumulator that neither rounds nor overflows (its sum taken at once, in float32, and
+    the boundary outputs settled in float64), one that rounds every product (hls4ml's order
+    replayed), and none (products and the float32 bias summed exactly)."""
+    layer, x = make_layer(kind, True, seed=40 + KINDS.index(kind))
+    boundary_biases(layer)
+    x = FixedPoint(6, 4).quantize(x)  # inputs on 2**-2, weights on 2**-6: products on 2**-8
+    act = FixedPoint(10, 5, rounding=rounding, overflow=act_overflow)  # step 1/32
+    if act_overflow == "wrap":
+        act = FixedPoint(7, 2, rounding=rounding, overflow="wrap")  # wraps some outputs
+    wide = FixedPoint(32, 10, rounding="truncate", overflow="wrap")  # F = 22: exact here
+    coarse = FixedPoint(14, 7, rounding="nearest_even", overflow="saturate")  # F = 7
+    lowered = accumulator_module.LoweredLayer.of(layer)  # which path runs
+    products, _ = lowered.terms(x, wide)
+    assert products.dtype == torch.float32  # the float32 path, on CPU
+    assert lowered.terms(x, coarse) is None  # products off its grid: the replay
+    wrapping = FixedPoint(11, 3, rounding="truncate", overflow="wrap")  # F = 8, sums wrap
+    wrapped, no_bias = lowered.terms(x, wrapping)
+    assert wrapped.dtype == torch.float64 and no_bias is None  # wrapped from the exact sum
+    for accumulator in (wide, coarse, wrapping, None):
+        got = QuantizedOutput(layer, act, accumulator)(x).double().numpy().ravel()
+        if accumulator is None:
+            exact = [Fraction(v) for v in lowered.terms(x, None)[0].double().numpy().ravel()]
+            bias = layer.bias.detach().double().numpy()
+            per = exact and len(exact) // len(x) // len(bias)  # outputs per channel
+            if isinstance(layer, nn.Linear):
+                exact = [e + Fraction(bias[i % len(bias)]) for i, e in enumerate(exact)]
+            else:
+                exact = [e + Fraction(bias[(i // per) % len(bias)]) for i, e in enumerate(exact)]
+        else:
+            exact = [Fraction(v) for v in reference(layer, x, accumulator).ravel()]
+        want = [
+            math.ldexp(cast(e.numerator, e.denominator, act), -act.fraction_bits) for e in exact
+        ]
+        np.testing.assert_array_equal(got, want)
