@@ -60,9 +60,7 @@ def test_cached_scores_equal_plain_forward_passes_in_any_order() -> None:
         approximated = apply(model, configuration)
         for key, x in enumerate(batches):
             with torch.no_grad():
-                assert torch.equal(
-                    cache.run(approximated, configuration, x, key), approximated(x)
-                )
+                assert torch.equal(cache.run(approximated, configuration, x, key), approximated(x))
     assert cache.hits_ > 0
 
 
