@@ -53,6 +53,11 @@ class PrefixCache:
             logger.info("prefix cache off: the model cannot be traced (%s)", exc)
             self._graph = None
             return
+        in_place = _in_place_node(self._graph, dict(model.named_modules()))
+        if in_place is not None:  # it could overwrite cached values when it runs after a cut
+            logger.info("prefix cache off: node %r computes in place", in_place)
+            self._graph = None
+            return
         self._nodes = list(self._graph.nodes)
         index = {node: i for i, node in enumerate(self._nodes)}
         self._first: dict[str, int] = {}
@@ -165,6 +170,47 @@ class PrefixCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+_IN_PLACE_OPERATORS = {
+    operator.iadd,
+    operator.isub,
+    operator.imul,
+    operator.itruediv,
+    operator.ifloordiv,
+    operator.imod,
+    operator.ipow,
+    operator.iand,
+    operator.ior,
+    operator.ixor,
+    operator.ilshift,
+    operator.irshift,
+    operator.imatmul,
+}
+
+
+def _in_place_node(graph: fx.Graph, modules: dict[str, nn.Module]) -> str | None:
+    """The name of a node that overwrites one of its inputs, if any: a module built with
+    ``inplace=True`` (``nn.ReLU(inplace=True)``), a tensor method such as ``add_``, or a
+    function called with ``inplace=True``, ending in ``_`` (``torch.relu_``) or augmented
+    assignment (``operator.iadd``)."""
+    for node in graph.nodes:
+        if node.op == "call_module":
+            if getattr(modules.get(str(node.target)), "inplace", False):
+                return node.name
+        elif node.op == "call_method":
+            name = str(node.target)
+            if name.endswith("_") and not name.endswith("__"):
+                return node.name
+        elif node.op == "call_function":
+            name = getattr(node.target, "__name__", "")
+            if (
+                node.target in _IN_PLACE_OPERATORS
+                or node.kwargs.get("inplace") is True
+                or (name.endswith("_") and not name.endswith("__"))
+            ):
+                return node.name
+    return None
 
 
 def _within(target: str, name: str) -> bool:

@@ -47,14 +47,20 @@ def cast_sum(products: torch.Tensor, bias: torch.Tensor | None, fmt: FixedPoint)
 
     Returns:
         A new float32 tensor shaped like ``products``: what a design whose accumulator holds
-        both terms exactly outputs.
+        both terms exactly outputs. Exact, except for a wrapping format whose step is more
+        than 2**52 times finer than the bias: float64 then drops low bits the wrap keeps.
+
+    The float32 path (both terms float32, ``F >= 0``) needs every rounding boundary it may
+    meet to be a float32: a saturating format of at most 22 bits, or sums below ``2**21``
+    steps (checked on the data); otherwise, and for float64 terms, the sum is cast in float64.
 
     Example:
         >>> fmt = FixedPoint(8, 4, rounding="truncate")  # step 1/16
         >>> cast_sum(torch.tensor([0.5]), torch.tensor([-1e-30]), fmt)  # just below 0.5
         tensor([0.4375])
     """
-    if bias is not None and products.device.type == "cpu" and 0 < bias.dim() < products.dim():
+    cpu = products.device.type == "cpu"
+    if bias is not None and cpu and 0 < bias.dim() < products.dim() and len(products) > 0:
         per = max(1, _SLICE // max(1, products[0].numel()))  # samples per slice
         if per < len(products):  # slices whose intermediates stay in cache
             out = torch.empty(products.shape, dtype=torch.float32)
@@ -104,7 +110,7 @@ def _on_boundary(total: torch.Tensor, cast: torch.Tensor, fmt: FixedPoint) -> to
     floor = scaled.floor()
     if fmt.rounding == "truncate":
         return scaled == floor
-    return floor.sub_(scaled) == -0.5
+    return scaled == floor.add_(0.5)  # exact; a difference rounds just below -0.5
 
 
 def _cast_two_sum(products: torch.Tensor, bias: torch.Tensor, fmt: FixedPoint) -> torch.Tensor:
@@ -118,6 +124,6 @@ def _cast_two_sum(products: torch.Tensor, bias: torch.Tensor, fmt: FixedPoint) -
         below = (scaled == scaled.floor()) & (error < 0)
         scaled = torch.where(below, scaled - 0.5, scaled)
     else:
-        tie = (scaled - scaled.floor()) == 0.5
+        tie = scaled == scaled.floor() + 0.5  # exact (scaled - floor rounds near -0.5)
         scaled = torch.where(tie, scaled + 0.25 * torch.sign(error), scaled)
     return to_integers_(scaled, fmt).mul_(1.0 / scale).to(torch.float32)

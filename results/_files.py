@@ -26,7 +26,13 @@ def atomic_write(path: Path, text: str) -> None:
 
 def save_figure(figure: Figure, path: Path, dpi: int) -> None:
     """Save a matplotlib `figure` as PNG to `path` atomically."""
-    _replace(path, lambda tmp: figure.savefig(tmp, dpi=dpi, format="png"))
+
+    def write(tmp: Path) -> None:
+        figure.savefig(tmp, dpi=dpi, format="png")
+        with tmp.open("rb") as handle:
+            os.fsync(handle.fileno())
+
+    _replace(path, write)
 
 
 def _write_text(tmp: Path, text: str) -> None:

@@ -375,3 +375,30 @@ def test_output_cast_of_the_exact_accumulator(kind: str, rounding: str, act_over
             math.ldexp(cast(e.numerator, e.denominator, act), -act.fraction_bits) for e in exact
         ]
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_sum_just_off_a_half_step_below_zero_is_no_tie() -> None:
+    """-2**-6 + 1.5 * 2**-60 lies just above -half a step (2**-5): it rounds to 0. Its float64
+    form scaled by 2**5 is -0.5 + 2**-54, whose distance to its floor rounds to 0.5."""
+    layer = nn.Linear(1, 1)
+    with torch.no_grad():
+        layer.weight.fill_(1.0)
+        layer.bias.fill_(1.5 * 2**-60)
+    for rounding in ("nearest_even", "nearest_up"):
+        act = FixedPoint(8, 3, rounding=rounding)
+        assert QuantizedOutput(layer, act, None)(torch.tensor([[-(2**-6)]])).item() == 0.0
+
+
+def test_empty_and_unbatched_inputs() -> None:
+    torch.manual_seed(3)
+    act = FixedPoint(8, 3)
+    for accumulator in (None, FixedPoint(24, 12, rounding="truncate", overflow="wrap")):
+        linear = QuantizedOutput(nn.Linear(3, 4), act, accumulator)
+        assert linear(torch.empty(0, 3)).shape == (0, 4)
+        conv = nn.Conv2d(2, 3, 3, padding=1, padding_mode="replicate")
+        with torch.no_grad():
+            conv.bias.copy_(torch.tensor([0.5, -0.25, 0.125]))  # one per channel
+        wrapped = QuantizedOutput(conv, act, accumulator)
+        x = FixedPoint(8, 3).quantize(torch.randn(2, 2, 5, 6))
+        assert wrapped(x[:0]).shape == (0, 3, 5, 6)
+        assert torch.equal(wrapped(x[1]), wrapped(x)[1])  # the bias along channels

@@ -86,3 +86,32 @@ def test_a_small_bound_keeps_the_results() -> None:
             approximated = apply(model, configuration)
             assert torch.equal(cache.run(approximated, configuration, x, 0), approximated(x))
     assert len(cache) == 0
+
+
+class InPlace(nn.Module):
+    """A residual addition written in place, and an in-place ReLU module."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(1)
+        self.a, self.b, self.c = nn.Linear(4, 4), nn.Linear(4, 4), nn.Linear(4, 2)
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.a(x)
+        out.add_(self.b(x))
+        return self.c(self.act(out))
+
+
+def test_a_model_computing_in_place_runs_without_the_cache() -> None:
+    """In-place nodes after a cut would overwrite cached values: such a model is not cached,
+    and its scores stay those of plain forward passes."""
+    model = InPlace().eval()
+    cache = PrefixCache(model, max_bytes=1 << 30)
+    assert not cache.enabled
+    x = torch.randn(3, 4)
+    with torch.no_grad():
+        for name in ("b", "c", "b"):
+            configuration = Configuration.of({name: LayerConfig(FixedPoint(4, 2))})
+            approximated = apply(model, configuration)
+            assert torch.equal(cache.run(approximated, configuration, x, 0), approximated(x))
