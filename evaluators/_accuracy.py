@@ -56,7 +56,8 @@ class AccuracyEvaluator(Evaluator):
 
     The float model's activations before the first layer a configuration changes are cached
     per batch (`PrefixCache`, within `cache_mb`): a configuration that changes a late layer
-    only computes the rest of the network. Scores are the same with or without the cache.
+    only computes the rest of the network. Scores are the same with or without the cache (a
+    model that cannot be traced by `torch.fx`, or that computes in place, runs without it).
 
     Args:
         workload: the float model and its data.
