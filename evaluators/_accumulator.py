@@ -237,9 +237,11 @@ class LoweredLayer:
         step = max(1, _CHUNK_ELEMENTS // per_sample)
         scale = math.ldexp(1.0, fmt.fraction_bits)
         weight = self.weight.to(x.device)
-        bias_q = torch.zeros(weight.shape[0] * weight.shape[1], dtype=torch.float64)
-        if self.bias is not None:
-            bias_q = to_integers_(self.bias * scale, fmt)
+        cast = self._cast_bias(fmt)[0]
+        if cast is None:
+            bias_q = torch.zeros(weight.shape[0] * weight.shape[1], dtype=torch.float64)
+        else:
+            bias_q = cast.double() * scale  # integers: the cached cast, in steps
         bias_q = bias_q.to(x.device)
         parts = [self._chunk(x[s : s + step], weight, bias_q, fmt) for s in range(0, len(x), step)]
         if not parts:
@@ -257,9 +259,8 @@ class LoweredLayer:
                 total = self._exact_sum_single(x, 0)
             else:
                 total = self._exact_sum(wide, 0)
-            total = total.double().mul_(math.ldexp(1.0, fmt.fraction_bits))
             shape = (1, -1) + (1,) * (total.dim() - 2)
-            return to_integers_(total.add_(bias_q.view(shape)), fmt)
+            return _sum_integers(total, bias_q.view(shape), fmt)
         single = self._single_is_exact(wide, peak, bias_q, fmt)
         dtype = torch.float32 if single else torch.float64
         del wide
@@ -485,13 +486,22 @@ def _on_grid(x: torch.Tensor, bits: int, peak: float) -> bool:
 
 def _wrapped(products: torch.Tensor, bias: torch.Tensor | None, fmt: FixedPoint) -> torch.Tensor:
     """The wrapping accumulator's values (float64) from the exact sum of products on its grid
-    and its cast bias: ``(P * 2**F + bias_q) mod 2**W``, exact (below ``2**53``), as wrapping
-    is the same in any order."""
+    and its cast bias, as wrapping is the same in any order."""
     scale = math.ldexp(1.0, fmt.fraction_bits)
-    q = products.double().mul_(scale)
-    if bias is not None:
-        q.add_(bias.double() * scale)
-    return to_integers_(q, fmt).mul_(1.0 / scale)
+    bias_q = None if bias is None else bias.double() * scale
+    return _sum_integers(products, bias_q, fmt).mul_(1.0 / scale)
+
+
+def _sum_integers(
+    products: torch.Tensor, bias_q: torch.Tensor | None, fmt: FixedPoint
+) -> torch.Tensor:
+    """``(P * 2**F + bias_q)`` as ``fmt`` stores it (float64 integers, wrapped or saturated),
+    for an exact sum of products ``P`` on its grid and the cast bias in steps: exact below
+    ``2**53``."""
+    q = products.double().mul_(math.ldexp(1.0, fmt.fraction_bits))
+    if bias_q is not None:
+        q.add_(bias_q)
+    return to_integers_(q, fmt)
 
 
 def _room(fmt: FixedPoint) -> int:
