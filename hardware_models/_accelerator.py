@@ -15,9 +15,10 @@ default, or ``resource``) and ``IOType`` (``io_parallel``, its default, or ``io_
   HLS reports (the shipped ones: 2,034 wa-hls4ml designs, Vitis HLS 2023.2, UltraScale+,
   ``resource`` strategy); plus ``DatapathConstants.control_lut`` / ``control_ff`` per layer
   (FSM, loop counters), which the fit treats as known. The design-level intercept is booked
-  on the first layer. BRAM_18K: weight ROMs in block RAM (``coefficient x word bits``) and a
-  per-layer term, rounded to the half blocks the HLS report counts; ``io_stream`` FIFOs
-  between convolution layers, one feature map deep, placed by
+  on the first layer. BRAM_18K: counted, not fitted: weight ROMs in block RAM and ``outidx``
+  tables (:func:`~hardware_models._hls4ml.weight_rom_bram`,
+  :func:`~hardware_models._hls4ml.index_table_bram`), in the half blocks the HLS report
+  counts; ``io_stream`` FIFOs between convolution layers, one feature map deep, placed by
   :func:`~hardware_models._memory.memory_cost`. DSP: one multiplier per DSP-bound product
   (``W + A > mul_lut_max_bits``; float and wide products by the operator library's tiling).
 * **Floats and shared weights**: lanes whose operands are float add the operator library's
@@ -183,11 +184,17 @@ class AcceleratorModel(CostModel):
         coefficients = (
             self.coefficients if self.coefficients is not None else Hls4mlCoefficients.default()
         )
-        self._reuse_of("")  # validates the reuse factors
+        self._reuse_factors = self._checked_reuse_factors()
         self._resolved_parts = (library, energy, datapath, coefficients)
         return self._resolved_parts
 
     def _reuse_of(self, name: str) -> int:
+        """The requested reuse factor of layer `name` (1 where none is given)."""
+        self._resolved()
+        return self._reuse_factors.get(name, 1)
+
+    def _checked_reuse_factors(self) -> dict[str, int]:
+        """`reuse_factor` per layer, validated."""
         if isinstance(self.reuse_factor, Mapping):
             unknown = sorted(set(self.reuse_factor) - set(self.shapes))
             if unknown:
@@ -202,7 +209,7 @@ class AcceleratorModel(CostModel):
                 raise HardwareModelError(
                     f"reuse_factor[{layer!r}]: expected an integer >= 1, got {value!r}"
                 )
-        return values.get(name, 1)
+        return values
 
     def _activation(self, fmt: FixedPoint | FloatFormat | None) -> Operand:
         if fmt is None and self.activation_bits is not None:

@@ -59,7 +59,7 @@ RESOURCE_FEATURES: dict[str, tuple[str, ...]] = {
         "multipliers",
         "layers",
     ),
-    "bram": ("bram_word_bits", "index_bram"),
+    "bram": (),
     "cycles": ("layers",),
 }
 """Structural counts each resource is fitted on (``cycles``: the part of latency not in
@@ -67,6 +67,7 @@ RESOURCE_FEATURES: dict[str, tuple[str, ...]] = {
 
 KNOWN: dict[str, dict[str, float]] = {
     "lut": {"adder_bits": 1.0, "fabric_mul_bits": 0.64},
+    "bram": {"weight_bram": 1.0, "index_bram": 1.0},
 }
 """Costs taken as known, not fitted: an adder bit is one LUT on the carry chain (UG574,
 UltraScale CLB: a LUT6 and one CARRY8 stage per bit; UG474 for 7-series' CARRY4); a
@@ -74,7 +75,12 @@ multiplier in LUTs costs 0.64 LUT per partial-product bit (the 8 x 8 fabric mult
 aa08453 Vivado HLS 2020.1 report: 41 LUT / 64). The wa-hls4ml rows cannot separate them
 from the per-multiplier cost (their accumulators are all 16 bits, their fabric multipliers
 few), so fitting them would let a per-lane overhead of the resource strategy pass for adder
-cost and overprice fully parallel (latency-strategy) layers."""
+cost and overprice fully parallel (latency-strategy) layers. BRAM_18K is counted, not
+fitted: ``weight_bram`` and ``index_bram`` are block counts derived per memory
+(:func:`~hardware_models._hls4ml.weight_rom_bram`,
+:func:`~hardware_models._hls4ml.index_table_bram`), so each costs exactly one BRAM_18K per
+unit (a least-squares coefficient on relative error underpriced the designs with weights in
+block RAM 3 to 7 times)."""
 
 INTERCEPT = {"lut": True, "ff": True, "bram": False, "cycles": True}
 """Whether a resource has a design-level constant (BRAM_18K: none, every block is a memory)."""
@@ -214,6 +220,8 @@ def fit_resource(
     Raises:
         HardwareModelError: With fewer rows than coefficients.
     """
+    if not names:  # nothing to fit: the resource is counted (see KNOWN)
+        return {}, 0.0
     from sklearn.linear_model import LinearRegression
 
     x = np.array([[row.get(n, 0.0) for n in names] for row in features], dtype=float)

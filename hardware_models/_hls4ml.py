@@ -60,16 +60,84 @@ __all__ = [
     "LayerPlan",
     "LayerWidths",
     "closest_reuse_factor",
+    "index_table_bram",
     "mult_size",
     "plan_layer",
     "reuse_factor",
     "valid_reuse_factors",
+    "weight_rom_bram",
 ]
 
 
 INDEX_BRAM_MIN_BITS = 1024
 """Smallest ``outidx`` table the HLS tool puts in block RAM (bits; from the wa-hls4ml reports:
 1,024 classifies them best among 0, 512, 1,024, 2,048, 3,000)."""
+
+BRAM_MAX_WEIGHT_BITS = 14
+"""Widest weight whose wide ROM (:data:`DatapathConstants.bram_min_multipliers` or more weights
+a word) still goes to block RAM. From the wa-hls4ml reports (Vitis HLS 2023.2): every design
+with such a ROM and 2- to 14-bit weights has its weights in block RAM, while with 16-bit
+weights the same networks report 1 to 22 BRAM_18K (112-104-24 at reuse 1024: 43 BRAM_18K with
+14-bit weights, 8 with 16-bit ones, and 5,000 more LUTs): the ROM is built in LUTs."""
+
+
+def weight_rom_bram(multipliers: int, weight_bits: int, *, wide: bool) -> float:
+    """BRAM_18K of a Resource-strategy weight ROM in block RAM, as Vitis HLS 2023.2 counts it.
+
+    hls4ml's Vitis templates (``templates/vitis/nnet_utils/nnet_dense_resource.h``, v0.8.1)
+    view the weights as ``weights[block_factor][reuse_factor]`` and read one column of
+    ``block_factor`` weights per cycle of the pipelined ``ReuseLoop``, leaving the
+    partitioning to the tool ("we don't apply ARRAY_RESHAPE pragma as Vitis figures this out
+    on its own"). How the tool then lays the ROM out is not in the templates; the count below
+    is read off the wa-hls4ml reports (2,034 two-layer and 223 three-layer designs) by taking
+    networks synthesized at several weight widths: half a BRAM_18K per *pair* of weights of a
+    word (a dual-port block serves two of them) and per stored bit plane, the planes being
+    ``W - 2`` for a wide ROM (``block_factor >= 9``; 2- and 3-bit weights count as 4-bit)
+    and a single one for a narrow ROM of 2- or 3-bit weights. Examples (report = ``1``, the
+    two ``outidx`` half blocks, + this count): 128-128-8 at reuse 1024 (16 weights a word in
+    its first layer) reports 9, 9, 17, 25 BRAM_18K at 2, 4, 6, 8 bits (``8 (W - 2) + 1``);
+    8-128-112 (14 weights a word in its second layer) 43 at 14 bits (``7 x 12 + 1``);
+    104-64-128 at reuse 1024 with 2-bit weights reports 5 (``1 + 2 + 2``: four pairs of
+    weights a word in each layer, one plane).
+
+    Args:
+        multipliers: Weights per ROM word (``block_factor``).
+        weight_bits: Bits of one weight.
+        wide: The ROM holds at least ``bram_min_multipliers`` weights a word.
+
+    Example:
+        >>> weight_rom_bram(16, 8, wide=True)
+        24.0
+        >>> weight_rom_bram(4, 2, wide=False)
+        1.0
+    """
+    planes = max(weight_bits, 4) - 2 if wide else 1
+    return 0.5 * math.ceil(multipliers / 2) * planes
+
+
+def index_table_bram(words: int, outscale: int) -> float:
+    """BRAM_18K of the ``outidx`` table of ``dense_resource_rf_gt_nin_rem0``.
+
+    The template (``nnet_dense_resource.h``, Vivado and Vitis alike) fills ``int
+    outidx[reuse_factor]`` with the accumulator each cycle adds into, ``R`` words of
+    ``ceil(log2(R / n_in))`` bits once the tool trims them. From the wa-hls4ml reports (per
+    layer, least squares over the 1,747 designs whose weights are not in block RAM, then
+    checked row by row): nothing below :data:`INDEX_BRAM_MIN_BITS` bits, then half a BRAM_18K
+    per 2,048 words, and half a block more for tables deeper than 4,096 words of 7 bits or more
+    (5,376 words x 7 bits: 2 BRAM_18K, 5,376 x 6: 1.5).
+
+    Example:
+        >>> index_table_bram(1664, 16), index_table_bram(3328, 32), index_table_bram(5376, 112)
+        (0.5, 1.0, 2.0)
+    """
+    bits = max(1, math.ceil(math.log2(outscale)))
+    if words * bits < INDEX_BRAM_MIN_BITS:
+        return 0.0
+    blocks = 0.5 * math.ceil(words / 2048)
+    if words > 4096 and bits >= 7:
+        blocks += 0.5
+    return blocks
+
 
 MAC_KINDS = ("linear", "conv", "depthwise")
 """Layer kinds computed by multiply-accumulate (the others: ``add``, ``maxpool``, ``avgpool``)."""
@@ -236,13 +304,11 @@ class LayerPlan:
       layer), ``outputs x output_bits`` (``io_stream``: one pixel, ``C_out x output_bits``);
       0 when no activation follows.
     * ``line_buffer_bits``: ``io_stream`` convolution line buffers.
-    * ``bram_word_bits``: bits of one word of a weight ROM placed in block RAM (its block
-      count follows its width at the depths hls4ml uses).
+    * ``weight_bram``: BRAM_18K of a weight ROM placed in block RAM
+      (:func:`weight_rom_bram`: counted from the word's weights and bits, not fitted).
     * ``index_bram``: BRAM_18K of the ``outidx`` table of ``dense_resource_rf_gt_nin_rem0``
-      (``R`` words of ``ceil(log2(R / n_in))`` bits) when it has at least
-      :data:`INDEX_BRAM_MIN_BITS` bits: half a block per 2,048 words. This rule matches the
-      reported BRAM_18K exactly on 77 % of the 1,856 wa-hls4ml designs whose weights are not
-      in block RAM (a per-layer half block alone: 31 %).
+      (:func:`index_table_bram`: ``R`` words of ``ceil(log2(R / n_in))`` bits, half a block
+      per 2,048 words from :data:`INDEX_BRAM_MIN_BITS` bits).
     * ``multipliers``: multiplier instances reading their weights from a memory (0 when the
       weights are constants folded into the logic).
     * ``layers``: 1 (per-layer control: FSM, loop counters).
@@ -290,7 +356,7 @@ FEATURES = (
     "output_bits",
     "activation_bits",
     "line_buffer_bits",
-    "bram_word_bits",
+    "weight_bram",
     "index_bram",
     "multipliers",
     "layers",
@@ -314,11 +380,13 @@ def plan_layer(
     Weight placement (``resource`` strategy; the ``latency`` strategy folds constant weights
     into the logic when ``R = 1``): a ROM of one word (``R = 1``) is constants; up to
     ``lutram_max_depth`` words, LUT RAM; deeper, block RAM when a word holds at least
-    ``bram_min_multipliers`` weights, else a ROM synthesized in LUTs. The template asks for
-    block RAM (``#pragma HLS RESOURCE variable=weights core=ROM_nP_BRAM``), but the
-    wa-hls4ml reports (Vitis HLS 2023.2, 2,034 two-layer designs) keep the weights of
-    layers with up to 8 multipliers in LUTs (1 to 2.5 BRAM_18K for the whole design) and put
-    those with 9 or more in block RAM (95.7 % of the rows classified by that threshold).
+    ``bram_min_multipliers`` weights of at most :data:`BRAM_MAX_WEIGHT_BITS` bits, else a ROM
+    synthesized in LUTs; 2- and 3-bit weights go to block RAM from two a word. hls4ml's Vitis
+    template leaves the choice to the tool (no ``RESOURCE`` or ``ARRAY_RESHAPE`` pragma on the
+    weights in ``templates/vitis/nnet_utils/nnet_dense_resource.h``, v0.8.1); the thresholds
+    are read off the wa-hls4ml reports (Vitis HLS 2023.2): every design with a layer of 9 or
+    more weights a word and 2- to 14-bit weights reports its weights in block RAM (none of 8 or
+    fewer does, 2-bit weights aside), and the block count follows :func:`weight_rom_bram`.
 
     Args:
         shape: The layer (``evaluators.LayerShape``).
@@ -382,7 +450,11 @@ def _plan_mac(
         placement = "constants"
     elif cycles <= lutram_max_depth:
         placement = "lutram"
-    elif multipliers >= bram_min_multipliers:
+    elif multipliers >= bram_min_multipliers and w <= BRAM_MAX_WEIGHT_BITS:
+        placement = "bram"
+    elif strategy == "resource" and w <= 3 and multipliers >= 2:
+        # 2-bit weights: the wa-hls4ml reports count half a BRAM_18K per pair of weights a
+        # word (see weight_rom_bram); a single 2-bit weight a word stays in LUTs.
         placement = "bram"
     else:
         placement = "lut_rom"
@@ -400,12 +472,8 @@ def _plan_mac(
             mux += (fan_in - 1) * a  # one shared n_in:1 input multiplexer
             mux += multipliers * (outscale - 1) * acc  # accumulator select
             if strategy == "resource":
-                # dense_resource_rf_gt_nin_rem0's outidx[R] table (R words of
-                # ceil(log2(R / n_in)) bits): in block RAM from 1 Kb, half a BRAM_18K per
-                # 2,048 words as the reports count it (else a few LUTs).
-                index_bits = cycles * max(1, math.ceil(math.log2(outscale)))
-                if index_bits >= INDEX_BRAM_MIN_BITS:
-                    index_bram = 0.5 * math.ceil(cycles / 2048)
+                # dense_resource_rf_gt_nin_rem0's outidx[R] table (index_table_bram).
+                index_bram = index_table_bram(cycles, outscale)
     line_buffer = 0.0
     channels_in = shape.input_shape[0] if len(shape.input_shape) > 1 else 0
     if kind_is_conv(shape) and positions > 1:
@@ -434,7 +502,11 @@ def _plan_mac(
         "output_bits": float(out_bits),
         "activation_bits": float(act_elements * widths.output_bits) if activation else 0.0,
         "line_buffer_bits": float(line_buffer),
-        "bram_word_bits": float(multipliers * w) if placement == "bram" else 0.0,
+        "weight_bram": (
+            weight_rom_bram(multipliers, w, wide=multipliers >= bram_min_multipliers)
+            if placement == "bram"
+            else 0.0
+        ),
         "index_bram": index_bram,
         # The per-multiplier overhead of reading weights from a memory (word routing, product
         # register); constant weights folded into the logic have none.

@@ -151,6 +151,7 @@ class OperatorLibrary:
             for dim, width in zip(dims, widths, strict=True):
                 dim.add(width)
         self._grids = {key: tuple(sorted(d) for d in dims) for key, dims in grids.items()}
+        self._predicted: dict[tuple[str, str, tuple[int, ...]], OperatorCost] = {}
         return self
 
     def _check_fitted(self) -> None:
@@ -188,6 +189,10 @@ class OperatorLibrary:
             HardwareModelError: On an unknown kind or family, or widths that do not fit the kind.
         """
         self._check_fitted()
+        asked = (kind, family, tuple(widths))
+        cached = self._predicted.get(asked)
+        if cached is not None:  # a fitted library is fixed: each operator is priced once
+            return cached
         if kind not in KINDS or kind not in self.kinds():
             raise HardwareModelError(
                 f"unknown operator kind {kind!r}; known kinds: {list(self.kinds())}"
@@ -207,7 +212,7 @@ class OperatorLibrary:
                 or self._dominating(kind, family, key.widths)
                 or self._regress(kind, family, key.widths)
             )
-        return OperatorCost(
+        cost = OperatorCost(
             lut=values["lut"],
             ff=values["ff"],
             dsp=values["dsp"],
@@ -215,6 +220,8 @@ class OperatorLibrary:
             latency_cycles=values["latency_cycles"],
             exact=measured is not None,
         )
+        self._predicted[asked] = cost
+        return cost
 
     def _interpolate(
         self, kind: str, family: str, widths: tuple[int, ...]
@@ -287,8 +294,11 @@ class OperatorLibrary:
         Each resource is at least that of the largest characterized operator that is no wider
         in any width (and at least 0), so an extrapolation never undercuts a measurement.
         """
-        values = {
-            resource: max(0.0, float(model.predict(_features(kind, widths, resource)[None])[0]))
+        values = {  # the linear model's own arithmetic, without predict()'s input checks
+            resource: max(
+                0.0,
+                float(_features(kind, widths, resource) @ model.coef_ + model.intercept_),
+            )
             for resource, model in self.models_[(kind, family)].items()
         }
         values["dsp"] = float(round(values["dsp"]))

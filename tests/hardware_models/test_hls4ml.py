@@ -22,7 +22,7 @@ from hardware_models import (
     reuse_factor,
     valid_reuse_factors,
 )
-from hardware_models._hls4ml import LayerWidths, plan_layer
+from hardware_models._hls4ml import LayerWidths, index_table_bram, plan_layer, weight_rom_bram
 
 DENSE2 = Path(__file__).resolve().parents[3] / "shared" / "hls4ml_designs" / "dense2_sample.csv"
 WIDTHS16 = LayerWidths(16, 8, 8, 16, 16, dsp=True)
@@ -102,6 +102,42 @@ def test_weight_placement_by_hls4ml_rules() -> None:
     assert _plan(16, 8, 16).weight_placement == "lutram"
     assert _plan(16, 8, 1).weight_placement == "constants"
     assert _plan(16, 8, 1, strategy="latency").features["multipliers"] == 0
+
+
+def _widths(bits: int) -> LayerWidths:
+    return LayerWidths(16, bits, bits, 16, 16, dsp=bits >= 8)
+
+
+def test_weight_rom_blocks_counted_from_the_word() -> None:
+    # Half a BRAM_18K per pair of weights a word and per bit plane (W - 2 planes when wide).
+    assert weight_rom_bram(16, 8, wide=True) == 8 * 0.5 * 6 == 24.0
+    assert weight_rom_bram(13, 6, wide=True) == 7 * 0.5 * 4 == 14.0  # 13 weights: 7 pairs
+    assert weight_rom_bram(9, 2, wide=True) == weight_rom_bram(9, 4, wide=True) == 5.0
+    assert weight_rom_bram(5, 2, wide=False) == 3 * 0.5 == 1.5  # one plane
+    wide = _plan(104, 128, 1024, widths=_widths(8))  # 832 words x 16 weights of 8 bits
+    assert (wide.weight_placement, wide.features["weight_bram"]) == ("bram", 24.0)
+    # 16-bit weights: the wide ROM is built in LUTs (wa-hls4ml reports).
+    sixteen = _plan(104, 128, 1024, widths=_widths(16))
+    assert (sixteen.weight_placement, sixteen.features["weight_bram"]) == ("lut_rom", 0.0)
+    assert sixteen.features["rom_lut_bits"] == 104 * 128 * 16
+    # 2-bit weights go to block RAM from two a word; 4-bit ones of 8 a word stay in LUTs.
+    two = _plan(104, 128, 2047, widths=_widths(2))  # 1664 words x 8 weights
+    assert (two.weight_placement, two.features["weight_bram"]) == ("bram", 2.0)
+    assert _plan(104, 128, 2047, widths=_widths(4)).weight_placement == "lut_rom"
+    assert _plan(8, 16, 1024, widths=_widths(2)).weight_placement == "lut_rom"  # 1 a word
+
+
+def test_index_table_blocks() -> None:
+    # R words of ceil(log2(R / n_in)) bits: nothing under 1 Kb, half a block per 2,048
+    # words, half a block more past 4,096 words of 7 bits or more.
+    assert index_table_bram(128, 16) == 0.0  # 128 x 4 = 512 bits
+    assert index_table_bram(256, 8) == 0.0  # 256 x 3 = 768 bits
+    assert index_table_bram(448, 8) == 0.5  # 1,344 bits
+    assert index_table_bram(2048, 128) == 0.5
+    assert index_table_bram(2112, 44) == 1.0
+    assert index_table_bram(5376, 56) == 1.5  # 6 bits
+    assert index_table_bram(5376, 112) == 2.0  # 7 bits
+    assert index_table_bram(4096, 128) == 1.0
 
 
 def test_multiplexers_of_both_resource_kernels() -> None:
@@ -220,6 +256,26 @@ FACTS = [
     ("32-24-128-104", 8, 1024, 27481, 21724, 18, 24.5, 2568),
     ("16-48-104-16", 16, 4093, 21536, 17762, 3, 3.0, 7432),
 ]
+
+
+BRAM_FACTS = [
+    # network, weight bits, requested RF, reported BRAM_18K (wa-hls4ml, Vitis HLS 2023.2).
+    ("128-128-8", 8, 1024, 25.0),  # 1 (two outidx halves) + 8 pairs x 0.5 x 6 planes
+    ("8-128-112", 14, 1024, 43.0),  # 1 + 7 pairs x 0.5 x 12 planes
+    ("104-128-88", 12, 1024, 71.0),  # 1 + (8 + 6 pairs) x 0.5 x 10 planes
+    ("120-96-112", 4, 1024, 14.0),  # 1 + (6 + 7 pairs) x 0.5 x 2 planes
+    ("104-64-128", 2, 1024, 5.0),  # 1 + (4 + 4 pairs) x 0.5 x 1 plane (2-bit weights)
+    ("112-56-64", 8, 3070, 2.0),  # outidx: 3,136 and 3,584 words, 1 block each
+    ("112-104-24", 16, 3070, 2.0),  # 16-bit weights in LUTs; outidx 2,912 + 2,496 words
+]
+
+
+@pytest.mark.parametrize("fact", BRAM_FACTS, ids=[f"{f[0]}-{f[1]}b-rf{f[2]}" for f in BRAM_FACTS])
+def test_real_designs_bram_counted_exactly(fact: tuple) -> None:
+    network, bits, rf, bram = fact
+    widths = tuple(int(v) for v in network.split("-"))
+    row = DesignRow(network, widths, bits, rf, "resource", "io_parallel", 200.0, "xcu250", {})
+    assert price_rows([row])[0]["BRAM_18K"] == bram
 
 
 @pytest.mark.parametrize("fact", FACTS, ids=[f"{f[0]}-{f[1]}b-rf{f[2]}" for f in FACTS])
