@@ -211,7 +211,7 @@ class LoweredLayer:
         ``2**-b``), and no overflow act: True when ``max|x| * max_o sum_k |w_ok| * 2**F +
         max|bias|``, a bound on every partial sum in steps, is inside its range; None when
         only the sum itself can tell (wrap: partial sums wrap back, so only the final sum
-        matters; :meth:`terms` checks it); False otherwise.
+        matters; :meth:`terms` checks it, the replay wraps it); False otherwise.
         """
         if grid.x.numel() == 0:
             return True
@@ -253,9 +253,12 @@ class LoweredLayer:
     ) -> torch.Tensor:
         """Integer accumulator values ``q`` (float64) of one batch chunk (float32 ``x``)."""
         wide = x.double()
-        peak = float(wide.abs().max()) if wide.numel() else 0.0  # NaN or inf: slow path
-        if self._sum_is_exact(wide, peak, bias_q, fmt):
-            if x.device.type == "cpu" and self._sum_fits_single(wide, peak):
+        peak = _peak(wide)  # NaN or inf: the slow path
+        grid = _InputGrid(wide, peak)
+        bias_peak = float(bias_q.abs().max()) if bias_q.numel() else 0.0
+        # with wrap, partial sums that leave the range wrap back: the final sum decides
+        if self._adds_exactly(grid, bias_peak, fmt) is not False:
+            if x.device.type == "cpu" and self._sum_fits_single(grid):
                 total = self._exact_sum_single(x, 0)
             else:
                 total = self._exact_sum(wide, 0)
@@ -263,33 +266,11 @@ class LoweredLayer:
             return _sum_integers(total, bias_q.view(shape), fmt)
         single = self._single_is_exact(wide, peak, bias_q, fmt)
         dtype = torch.float32 if single else torch.float64
-        del wide
+        del wide, grid
         columns = self._columns(x.to(dtype))  # (G, K, M)
         start = bias_q.view(weight.shape[:2]).to(dtype)
         q = product_sums(columns, peak, weight.to(dtype), start, fmt)  # (G, Og, M)
         return self._from_columns(q, x).double()
-
-    def _sum_is_exact(
-        self, x: torch.Tensor, peak: float, bias_q: torch.Tensor, fmt: FixedPoint
-    ) -> bool:
-        """Whether the float64 sum of the products is the accumulator's sum (module docstring).
-
-        Every product is on the grid when the input is a multiple of ``2**-(F - b)`` for
-        weights on ``2**-b``; ``max|x| * max_o sum_k |w_ok| * 2**F`` bounds every partial
-        sum, in any order, in units of the step (``peak`` is ``max|x|``).
-        """
-        if x.numel() == 0:
-            return True
-        bound = peak * self.row_l1 * math.ldexp(1.0, fmt.fraction_bits)
-        if not bound < EXACT_SUM:  # also False for NaN and inf inputs
-            return False
-        if fmt.overflow == "saturate":
-            q_low, q_high = fmt._int_range
-            if not bound <= min(-q_low, q_high) - float(bias_q.abs().max()):
-                return False
-        if self.fraction_bits == _NO_GRID:
-            return True
-        return _on_grid(x, fmt.fraction_bits - self.fraction_bits, peak)
 
     def _single_is_exact(
         self, x: torch.Tensor, peak: float, bias_q: torch.Tensor, fmt: FixedPoint
@@ -316,7 +297,7 @@ class LoweredLayer:
             return False
         return _on_grid(x, a, peak)
 
-    def _sum_fits_single(self, x: torch.Tensor, peak: float) -> bool:
+    def _sum_fits_single(self, grid: _InputGrid) -> bool:
         """Whether float32 holds every product and partial sum of the exact sum exactly.
 
         With inputs on ``2**-a`` and weights on ``2**-b``, every product and partial sum is
@@ -325,8 +306,8 @@ class LoweredLayer:
         bound allows, checked on the data). A float32 product, whose multiply-adds are then
         all exact in any order, gives the float64 sum several times faster on CPU.
         """
-        a = self._single_bits(peak)
-        return a is not None and _InputGrid(x, peak).holds(a)
+        a = self._single_bits(grid.peak)
+        return a is not None and grid.holds(a)
 
     def _single_bits(self, peak: float) -> int | None:
         """The input grid ``2**-a`` on which :meth:`_sum_fits_single` holds for inputs up to

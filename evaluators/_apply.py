@@ -75,9 +75,12 @@ class QuantizedOutput(nn.Module):
             products, bias = terms
             if fixed:
                 return cast_sum(products, bias, self.activations)
-            if bias is None or products.dtype == bias.dtype == torch.float32:
-                return products.float() if bias is None else products + bias  # one rounding
-        assert self.accumulator is not None  # without one, terms are always given
+            # float32 + float32 rounds the exact sum once; with a float64 term the sum is
+            # exact (below 2**53 steps, as the replay's) and read as float32: one rounding
+            total = products if bias is None else products + bias
+            return total.to(torch.float32)
+        if self.accumulator is None:  # pragma: no cover - terms() always sums without one
+            raise RuntimeError(f"{type(self.layer).__name__}: no exact sum without accumulator")
         acc = self._lowered.accumulate(x, self.accumulator)
         return cast_exact(acc, self.activations) if fixed else acc.to(torch.float32)
 

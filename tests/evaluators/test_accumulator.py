@@ -230,12 +230,17 @@ def test_products_on_the_grid_take_the_exact_sum(kind: str, overflow_mode: str) 
     lowered = accumulator_module.LoweredLayer.of(layer)  # which path runs
     padded = (x if kind == "linear" else lowered._pad(x)).double()  # noqa: SLF001
     peak, q_bias = float(padded.abs().max()), torch.zeros(lowered.weight.shape[:2]).flatten()
-    assert lowered._sum_is_exact(padded, peak, q_bias, wide)  # noqa: SLF001
-    # with wrap the exact sum also holds where it overflows; saturation needs the slow path
-    exact_narrow = lowered._sum_is_exact(padded, peak, q_bias, narrow)  # noqa: SLF001
-    assert exact_narrow == (overflow_mode == "wrap")
+
+    def adds_exactly(fmt: FixedPoint) -> bool | None:
+        grid = accumulator_module._InputGrid(padded, peak)  # noqa: SLF001
+        return lowered._adds_exactly(grid, 0.0, fmt)  # noqa: SLF001
+
+    assert adds_exactly(wide) is True
+    # with wrap only the final sum can tell (the exact sum, wrapped); saturation needs the
+    # slow path
+    assert adds_exactly(narrow) is (None if overflow_mode == "wrap" else False)
     # coarse truncates every product: the slow path, in float32 (8-bit x 7-bit products)
-    assert not lowered._sum_is_exact(padded, peak, q_bias, coarse)  # noqa: SLF001
+    assert adds_exactly(coarse) is False
     assert lowered._single_is_exact(padded, peak, q_bias, coarse)  # noqa: SLF001
     wide_input = padded + 2**-20  # 24-bit inputs need float64
     assert not lowered._single_is_exact(wide_input, peak, q_bias, coarse)  # noqa: SLF001
@@ -248,7 +253,7 @@ def test_fast_and_slow_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     x = FixedPoint(8, 4).quantize(x * 3)
     fmt = FixedPoint(12, 5, rounding="truncate", overflow="wrap")  # wraps, on the grid
     fast = accumulate(layer, x, fmt)
-    monkeypatch.setattr(accumulator_module.LoweredLayer, "_sum_is_exact", lambda *a: False)
+    monkeypatch.setattr(accumulator_module.LoweredLayer, "_adds_exactly", lambda *a: False)
     assert torch.equal(accumulate(layer, x, fmt), fast)
 
 
@@ -268,15 +273,16 @@ def test_float32_exact_sum(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     lowered = accumulator_module.LoweredLayer.of(layer)  # which path runs
     padded = (x if kind in ("linear", "wide") else lowered._pad(x)).double()  # noqa: SLF001
     peak = float(padded.abs().max())
-    assert lowered._sum_fits_single(padded, peak)  # noqa: SLF001
+    grid = accumulator_module._InputGrid  # noqa: SLF001
+    assert lowered._sum_fits_single(grid(padded, peak))  # noqa: SLF001
+    off_grid = padded + 2**-30  # not on any grid float32 sums hold: float64 only
+    assert not lowered._sum_fits_single(grid(off_grid, peak))  # noqa: SLF001
     fmt = FixedPoint(32, 16, rounding="truncate", overflow="wrap")  # keeps every product bit
     single = accumulate(layer, x, fmt)
     monkeypatch.setattr(accumulator_module.LoweredLayer, "_sum_fits_single", lambda *a: False)
     assert torch.equal(single, accumulate(layer, x, fmt))
     if kind == "wide":
         assert float((x.double() @ layer.weight.double().T).max()) > 2**21 * 2**-11
-    off_grid = padded + 2**-30  # not on any grid float32 sums hold: float64 only
-    assert not lowered._sum_fits_single(off_grid, peak)  # noqa: SLF001
 
 
 @pytest.mark.parametrize("products", [30, 300, 5000])  # channel slices, fan-in inner, not
@@ -375,6 +381,44 @@ def test_output_cast_of_the_exact_accumulator(kind: str, rounding: str, act_over
             math.ldexp(cast(e.numerator, e.denominator, act), -act.fraction_bits) for e in exact
         ]
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_accumulator_read_as_float32(kind: str) -> None:
+    """Without fixed-point activations the accumulator's value is read as float32: the exact
+    sum (float32 or float64 terms, or wrapped) rounds once, as the replayed sum does."""
+    layer, x = make_layer(kind, True, seed=60 + KINDS.index(kind))
+    boundary_biases(layer)
+    on_grid = FixedPoint(6, 4).quantize(x)  # products on 2**-8: float32 terms
+    fine = on_grid * 2**-6 + 2**-20  # inputs on 2**-20: the products need float64
+    cases = [
+        (on_grid, FixedPoint(32, 6, rounding="truncate", overflow="wrap")),  # 26 fraction bits
+        (fine, FixedPoint(32, 6, rounding="truncate", overflow="saturate")),  # on 2**-26: exact
+        (on_grid, FixedPoint(11, 3, rounding="truncate", overflow="wrap")),  # the sum wraps
+        (on_grid, FixedPoint(14, 7, rounding="nearest_even", overflow="saturate")),  # replay
+    ]
+    lowered = accumulator_module.LoweredLayer.of(layer)
+    assert lowered.terms(fine, cases[1][1])[0].dtype == torch.float64
+    for inputs, accumulator in cases:
+        want = torch.from_numpy(reference(layer, inputs, accumulator)).to(torch.float32)
+        got = QuantizedOutput(layer, None, accumulator)(inputs)
+        assert got.dtype == torch.float32
+        assert torch.equal(got, want.reshape(got.shape))
+
+
+def test_accumulator_read_as_float32_rounds_once() -> None:
+    """Products 1 + 2**-24 (float64: 2**25 steps of 2**-24 do not fit float32) and a bias of
+    2**-29: the exact sum lies just above float32's midpoint 1 + 2**-24 and rounds up to
+    1 + 2**-23; rounding the products to float32 first gives the tie, to even: 1."""
+    layer = nn.Linear(2, 1)
+    with torch.no_grad():
+        layer.weight.fill_(2**-6)
+        layer.bias.fill_(2**-29)
+    accumulator = FixedPoint(32, 3, rounding="truncate", overflow="wrap")  # on 2**-29
+    x = torch.tensor([[64.0, 2.0**-18]])
+    products, bias = accumulator_module.LoweredLayer.of(layer).terms(x, accumulator)
+    assert products.dtype == torch.float64 and products.item() == 1 + 2**-24
+    assert QuantizedOutput(layer, None, accumulator)(x).item() == 1 + 2**-23
 
 
 def test_a_sum_just_off_a_half_step_below_zero_is_no_tie() -> None:
