@@ -3,6 +3,7 @@
     python bench/weight_sharing.py --runs runs/bench_ws            # 3 optimizers x 3 seeds
     python bench/weight_sharing.py --runs runs/bench_ws --mixed    # + fixed/float/shared and
                                                                    #   activations, vs 8-bit PTQ
+    python bench/weight_sharing.py --runs runs/bench_ws --mixed --seeds   # only the latter
 
 Every layer's weights are shared (k per layer, layer granularity, float32 codebooks); accuracy
 is scored exactly on the first `--subset` validation images, weight memory counts indices and
@@ -154,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default="runs/bench_weight_sharing")
     parser.add_argument("--budget", type=int, default=500)
     parser.add_argument("--subset", type=int, default=1000)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--seeds", type=int, nargs="*", default=[0, 1, 2], help="none: only --mixed runs"
+    )
     parser.add_argument("--optimizers", nargs="+", default=list(OPTIMIZERS))
     parser.add_argument("--mixed", action="store_true")
     parser.add_argument(

@@ -3,12 +3,14 @@
     python bench/workloads.py                     # scoring speed and the prefix cache
     python bench/workloads.py --study   # + peak memory of a 500-trial study and the wall
                                         #   time of examples/resnet20_fashion.yaml
+    python bench/workloads.py --only sweep example   # any of scoring, sweep, study, example
 
 Tables (markdown, for docs/benchmarks.md):
 1. exact scorings per second on the test split, dse against the float model's own inference:
    weight formats only; weights and activations with accumulators wide enough that products
    add exactly (the fast path); narrow accumulators (every product cast, the slow path);
-2. a one-layer-at-a-time sweep with and without the prefix cache;
+2. a one-layer-at-a-time sweep with and without the prefix cache, and the most any prefix
+   cache could gain on it (the float model's time after each layer's start);
 3. (with --study) peak resident memory of a 500-trial study with the example's evaluator,
    and the example's wall time.
 """
@@ -135,6 +137,52 @@ def sweep_table(work: Workload, choices: int) -> None:
             f"| {label} | {times[mb]:.1f} | {len(sweep) / times[mb]:.2f} "
             f"| {times[0] / times[mb]:.2f} |"
         )
+    print(
+        f"| ideal (the suffix alone, at float speed) | | | {prefix_bound(work, layers):.2f} |"
+    )
+
+
+def prefix_bound(work: Workload, layers: list[str]) -> float:
+    """The most any prefix cache can gain on a sweep that changes each of `layers` in turn.
+
+    A configuration whose first changed layer is `name` must still run `name` and everything
+    after it. Timing the float model's forward pass on the validation split with a pre-hook on
+    each layer gives `before[name]`, the seconds spent before `name` starts; a cache that cost
+    nothing would take `full - before[name]` per configuration instead of `full`, so the bound
+    is `len(layers) * full / sum(full - before[name])` (best of 3 passes per layer).
+    """
+    modules = dict(work.model.named_modules())
+    x = work.data.validation.x
+    batches = [x[i : i + 1000] for i in range(0, len(x), 1000)]
+    marks: dict[str, float] = {}
+
+    def mark(name: str):
+        def hook(_module: torch.nn.Module, _inputs: tuple) -> None:
+            marks.setdefault(name, time.perf_counter())
+
+        return hook
+
+    handles = [modules[name].register_forward_pre_hook(mark(name)) for name in layers]
+    before = dict.fromkeys(layers, float("inf"))
+    full = float("inf")
+    try:
+        with torch.inference_mode():
+            for _ in range(3):
+                spent = dict.fromkeys(layers, 0.0)
+                total = 0.0
+                for batch in batches:
+                    marks.clear()
+                    started = time.perf_counter()
+                    work.model(batch)
+                    total += time.perf_counter() - started
+                    for name in layers:
+                        spent[name] += marks[name] - started
+                full = min(full, total)
+                before = {name: min(before[name], spent[name]) for name in layers}
+    finally:
+        for handle in handles:
+            handle.remove()
+    return len(layers) * full / sum(full - before[name] for name in layers)
 
 
 def study_table(budget: int) -> None:
@@ -201,6 +249,9 @@ def example_table() -> None:
     print(done.stdout.strip())
 
 
+TABLES = ("scoring", "sweep", "study", "example")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", default="resnet20_fashion_mnist")
@@ -210,15 +261,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--study", action="store_true", help="also the 500-trial study and the example"
     )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=TABLES,
+        help="run only these tables (default: scoring and sweep, + study and example with "
+        "--study)",
+    )
     parser.add_argument("--budget", type=int, default=500)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads\n")
-    work = workload(args.checkpoint)
-    scoring_table(work, args.repeat)
-    sweep_table(work, args.choices)
-    if args.study:
+    tables = args.only or [*TABLES[:2], *(TABLES[2:] if args.study else [])]
+    if {"scoring", "sweep"} & set(tables):
+        work = workload(args.checkpoint)
+        if "scoring" in tables:
+            scoring_table(work, args.repeat)
+        if "sweep" in tables:
+            sweep_table(work, args.choices)
+    if "study" in tables:
         study_table(args.budget)
+    if "example" in tables:
         example_table()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nthis process' peak memory: {peak:.0f} MiB")
