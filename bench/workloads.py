@@ -137,9 +137,7 @@ def sweep_table(work: Workload, choices: int) -> None:
             f"| {label} | {times[mb]:.1f} | {len(sweep) / times[mb]:.2f} "
             f"| {times[0] / times[mb]:.2f} |"
         )
-    print(
-        f"| ideal (the suffix alone, at float speed) | | | {prefix_bound(work, layers):.2f} |"
-    )
+    print(f"| ideal (the suffix alone, at float speed) | | | {prefix_bound(work, layers):.2f} |")
 
 
 def prefix_bound(work: Workload, layers: list[str]) -> float:
