@@ -57,6 +57,17 @@ def test_fitted_model_between_and_beyond_points(rows: list[OperatorMeasurement])
     assert library.predict("mul_lut", (6, 6), "7series").lut == pytest.approx(2 * 36 + 36 + 1)
 
 
+def test_a_refit_prices_from_the_new_rows(rows: list[OperatorMeasurement]) -> None:
+    """Predictions are remembered per operator (a study prices the same ones again and
+    again); fitting other rows forgets them."""
+    library = OperatorLibrary(rows).fit()
+    before = library.predict("add", (64,), "7series")
+    assert library.predict("add", (64,), "7series") is before
+    library.fit([_row("add", (w,), 3.0 * w) for w in (2, 4, 8, 16, 32)])
+    assert library.predict("add", (64,), "7series").lut == pytest.approx(192.0)
+    assert library.predict("add", (8,), "7series").lut == 24.0
+
+
 def test_fit_error_is_leave_one_out_per_kind_and_resource(
     rows: list[OperatorMeasurement],
 ) -> None:
