@@ -3,7 +3,8 @@
     python bench/workloads.py                     # scoring speed and the prefix cache
     python bench/workloads.py --study   # + peak memory of a 500-trial study and the wall
                                         #   time of examples/resnet20_fashion.yaml
-    python bench/workloads.py --only sweep example   # any of scoring, sweep, study, example
+    python bench/workloads.py --only sweep example   # any of scoring, sweep, pricing, study,
+                                                     #   example
 
 Tables (markdown, for docs/benchmarks.md):
 1. exact scorings per second on the test split, dse against the float model's own inference:
@@ -11,6 +12,7 @@ Tables (markdown, for docs/benchmarks.md):
    add exactly (the fast path); narrow accumulators (every product cast, the slow path);
 2. a one-layer-at-a-time sweep with and without the prefix cache, and the most any prefix
    cache could gain on it (the float model's time after each layer's start);
+   then milliseconds per configuration of the example's space (decode, digest, hardware model);
 3. (with --study) peak resident memory of a 500-trial study with the example's evaluator,
    and the example's wall time.
 """
@@ -222,6 +224,42 @@ print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss 
 """
 
 
+def pricing_table(count: int = 200) -> None:
+    """Milliseconds per configuration of the example's space: decoding, hashing (what a
+    sampler does to every candidate it weighs) and the hardware model, first and second pass."""
+    import numpy as np
+
+    from dse import Problem
+    from dse.optimizers._candidates import random_point
+
+    problem = Problem.from_file(ROOT / "examples" / "resnet20_fashion.yaml")
+    rng = np.random.default_rng(0)
+    points = [random_point(problem.space, rng) for _ in range(count)]
+    started = time.perf_counter()
+    configurations = [problem.space.decode(p) for p in points]
+    decode = time.perf_counter() - started
+    started = time.perf_counter()
+    for configuration in configurations:
+        configuration.digest()
+    digest = time.perf_counter() - started
+    passes = []
+    for _ in range(2):
+        started = time.perf_counter()
+        for configuration in configurations:
+            problem.cost_model.cost(configuration)
+        passes.append(time.perf_counter() - started)
+    print(
+        f"\n{count} random configurations of examples/resnet20_fashion.yaml "
+        f"({len(problem.space.variables)} variables), ms each:\n"
+    )
+    print("| decode | digest | hardware model, first pass | hardware model, again |")
+    print("|---|---|---|---|")
+    print(
+        f"| {decode / count * 1e3:.2f} | {digest / count * 1e3:.2f} "
+        f"| {passes[0] / count * 1e3:.2f} | {passes[1] / count * 1e3:.2f} |"
+    )
+
+
 def example_table() -> None:
     import tempfile
 
@@ -247,7 +285,7 @@ def example_table() -> None:
     print(done.stdout.strip())
 
 
-TABLES = ("scoring", "sweep", "study", "example")
+TABLES = ("scoring", "sweep", "pricing", "study", "example")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,13 +308,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads\n")
-    tables = args.only or [*TABLES[:2], *(TABLES[2:] if args.study else [])]
+    tables = args.only or [*TABLES[:3], *(TABLES[3:] if args.study else [])]
     if {"scoring", "sweep"} & set(tables):
         work = workload(args.checkpoint)
         if "scoring" in tables:
             scoring_table(work, args.repeat)
         if "sweep" in tables:
             sweep_table(work, args.choices)
+    if "pricing" in tables:
+        pricing_table()
     if "study" in tables:
         study_table(args.budget)
     if "example" in tables:
