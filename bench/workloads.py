@@ -278,9 +278,12 @@ def example_table() -> None:
             cwd=ROOT,
         )
         seconds = time.perf_counter() - started
+    # the largest resident set of any child so far: the study's process (run after the
+    # 500-trial study's, so run `--only example` for the example's own peak)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
-        f"\n`python -m dse run examples/resnet20_fashion.yaml`: {seconds / 60:.1f} min "
-        f"(exit {done.returncode})"
+        f"\n`python -m dse run examples/resnet20_fashion.yaml`: {seconds / 60:.1f} min, "
+        f"peak memory {peak:.0f} MiB (exit {done.returncode})"
     )
     print(done.stdout.strip())
 
