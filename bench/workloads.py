@@ -304,8 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         nargs="+",
         choices=TABLES,
-        help="run only these tables (default: scoring and sweep, + study and example with "
-        "--study)",
+        help="run only these tables (default: scoring, sweep and pricing, + study and "
+        "example with --study)",
     )
     parser.add_argument("--budget", type=int, default=500)
     args = parser.parse_args(argv)

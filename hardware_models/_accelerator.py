@@ -169,7 +169,8 @@ class AcceleratorModel(CostModel):
     def _resolved(
         self,
     ) -> tuple[OperatorLibrary, EnergyConstants, DatapathConstants, Hls4mlCoefficients]:
-        """Library, energy, datapath constants and coefficients, defaults filled in (once)."""
+        """Library, energy, datapath constants, coefficients and reuse factors, defaults filled
+        in and checked once, at first use: parameters set after that are not read."""
         cached = getattr(self, "_resolved_parts", None)
         if cached is not None:
             return cached

@@ -143,7 +143,9 @@ class Hls4mlCoefficients:
         """Rebuild coefficients from :meth:`to_dict` output.
 
         Raises:
-            HardwareModelError: On another schema version or a missing field.
+            HardwareModelError: On another schema version, a missing field, or a structural
+                count the model no longer computes (a file fitted on other counts would price
+                them at 0).
         """
         if data.get("version") != _SCHEMA_VERSION:
             raise HardwareModelError(
@@ -151,7 +153,7 @@ class Hls4mlCoefficients:
                 f"expected {_SCHEMA_VERSION}"
             )
         try:
-            return cls(
+            coefficients = cls(
                 coefficients={
                     r: {k: float(v) for k, v in c.items()} for r, c in data["coefficients"].items()
                 },
@@ -161,6 +163,15 @@ class Hls4mlCoefficients:
             )
         except (KeyError, AttributeError, TypeError, ValueError) as exc:
             raise HardwareModelError(f"Hls4mlCoefficients.from_dict: malformed: {exc}") from None
+        for resource, values in coefficients.coefficients.items():
+            unknown = sorted(set(values) - set(FEATURES))
+            if unknown:
+                raise HardwareModelError(
+                    f"Hls4mlCoefficients.from_dict: coefficients.{resource}: unknown structural "
+                    f"counts {unknown} (known: {list(FEATURES)}); refit them with "
+                    "`python bench/hls4ml_designs.py --write-coefficients`"
+                )
+        return coefficients
 
     @classmethod
     def from_json(cls, path: str | Path) -> Hls4mlCoefficients:

@@ -92,11 +92,13 @@ def weight_rom_bram(multipliers: int, weight_bits: int, *, wide: bool) -> float:
     is read off the wa-hls4ml reports (2,034 two-layer and 223 three-layer designs) by taking
     networks synthesized at several weight widths: half a BRAM_18K per *pair* of weights of a
     word (a dual-port block serves two of them) and per stored bit plane, the planes being
-    ``W - 2`` for a wide ROM (``block_factor >= 9``; 2- and 3-bit weights count as 4-bit)
-    and a single one for a narrow ROM of 2- or 3-bit weights. Examples (report = ``1``, the
+    ``W - 2`` for a wide ROM (``block_factor >= 9``; 2-bit weights count as 4-bit) and a
+    single one for a narrow ROM of 2-bit weights. The reports hold even widths only (2..16):
+    odd widths, 3-bit weights (taken as 2-bit ones) and the ``latency`` strategy are
+    extrapolations. Examples (report = ``1``, the
     two ``outidx`` half blocks, + this count): 128-128-8 at reuse 1024 (16 weights a word in
-    its first layer) reports 9, 9, 17, 25 BRAM_18K at 2, 4, 6, 8 bits (``8 (W - 2) + 1``);
-    8-128-112 (14 weights a word in its second layer) 43 at 14 bits (``7 x 12 + 1``);
+    its first layer) reports 9, 9, 17, 25 BRAM_18K at 2, 4, 6, 8 bits (``8 x 0.5 x (W - 2) + 1``);
+    8-128-112 (14 weights a word in its second layer) 43 at 14 bits (``7 x 0.5 x 12 + 1``);
     104-64-128 at reuse 1024 with 2-bit weights reports 5 (``1 + 2 + 2``: four pairs of
     weights a word in each layer, one plane).
 
@@ -120,9 +122,10 @@ def index_table_bram(words: int, outscale: int) -> float:
 
     The template (``nnet_dense_resource.h``, Vivado and Vitis alike) fills ``int
     outidx[reuse_factor]`` with the accumulator each cycle adds into, ``R`` words of
-    ``ceil(log2(R / n_in))`` bits once the tool trims them. From the wa-hls4ml reports (per
-    layer, least squares over the 1,747 designs whose weights are not in block RAM, then
-    checked row by row): nothing below :data:`INDEX_BRAM_MIN_BITS` bits, then half a BRAM_18K
+    ``ceil(log2(R / n_in))`` bits once the tool trims them. Read off the wa-hls4ml reports
+    (a per-layer least-squares fit over the 1,747 designs whose weights are not in block RAM
+    suggested the steps, which were then set by hand and checked row by row; nothing is
+    fitted at run time): nothing below :data:`INDEX_BRAM_MIN_BITS` bits, then half a BRAM_18K
     per 2,048 words, and half a block more for tables deeper than 4,096 words of 7 bits or more
     (5,376 words x 7 bits: 2 BRAM_18K, 5,376 x 6: 1.5).
 
@@ -385,8 +388,12 @@ def plan_layer(
     template leaves the choice to the tool (no ``RESOURCE`` or ``ARRAY_RESHAPE`` pragma on the
     weights in ``templates/vitis/nnet_utils/nnet_dense_resource.h``, v0.8.1); the thresholds
     are read off the wa-hls4ml reports (Vitis HLS 2023.2): every design with a layer of 9 or
-    more weights a word and 2- to 14-bit weights reports its weights in block RAM (none of 8 or
-    fewer does, 2-bit weights aside), and the block count follows :func:`weight_rom_bram`.
+    more weights a word and 2- to 14-bit weights reports its weights in block RAM; of the
+    layers of 8 or fewer, nearly none does, 2-bit weights aside (an exception the rule misses:
+    112-56-64 at reuse 1024, 7 and 4 weights a word, reports ``W - 1`` BRAM_18K at 4 to 12
+    bits), and the block count follows :func:`weight_rom_bram`. The 2- and 3-bit rule is
+    applied to the ``resource`` strategy only (the reports' strategy); the others apply to
+    both, unvalidated for ``latency``.
 
     Args:
         shape: The layer (``evaluators.LayerShape``).

@@ -189,7 +189,8 @@ class OperatorLibrary:
             HardwareModelError: On an unknown kind or family, or widths that do not fit the kind.
         """
         self._check_fitted()
-        asked = (kind, family, tuple(widths))
+        widths = tuple(widths)
+        asked = (kind, family, widths)
         cached = self._predicted.get(asked)
         if cached is not None:  # a fitted library is fixed: each operator is priced once
             return cached

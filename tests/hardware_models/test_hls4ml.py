@@ -316,6 +316,11 @@ def test_coefficients_round_trip_and_say_where_they_come_from(tmp_path: Path) ->
     assert Hls4mlCoefficients.from_json(path) == shipped
     with pytest.raises(HardwareModelError, match="version"):
         Hls4mlCoefficients.from_dict({"version": 99})
+    # a file fitted on a count the plans no longer compute would price it at 0: refused
+    stale = shipped.to_dict()
+    stale["coefficients"]["bram"] = {"bram_word_bits": 0.013}
+    with pytest.raises(HardwareModelError, match=r"coefficients\.bram: unknown .*bram_word_bits"):
+        Hls4mlCoefficients.from_dict(stale)
 
 
 @pytest.mark.skipif(not DENSE2.exists(), reason="shared hls4ml designs not available")
