@@ -286,6 +286,9 @@ def example_table() -> None:
         f"peak memory {peak:.0f} MiB (exit {done.returncode})"
     )
     print(done.stdout.strip())
+    for line in done.stderr.splitlines():  # the proxy's fidelity, and any fallback
+        if "proxy" in line and ("Spearman" in line or "fidelity" in line):
+            print(line.strip())
 
 
 TABLES = ("scoring", "sweep", "pricing", "study", "example")
