@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -185,8 +186,10 @@ def prefix_bound(work: Workload, layers: list[str]) -> float:
     return len(layers) * full / sum(full - before[name] for name in layers)
 
 
-def study_table(budget: int) -> None:
-    """Peak memory of a `budget`-trial study with the example's evaluator, in a subprocess."""
+def _run_example(**changes: Any) -> tuple[float, float, subprocess.CompletedProcess]:
+    """`dse run` on a copy of examples/resnet20_fashion.yaml (its `study` and `optimizer`
+    keys updated with `changes`) writing into a temporary folder, in a subprocess that reports
+    its own peak resident memory: (wall seconds, peak MiB, the finished process)."""
     import tempfile
 
     import yaml
@@ -194,19 +197,36 @@ def study_table(budget: int) -> None:
     data = yaml.safe_load((ROOT / "examples" / "resnet20_fashion.yaml").read_text())
     with tempfile.TemporaryDirectory() as tmp:
         data["study"]["output"] = str(Path(tmp) / "runs")
-        data["study"]["name"] = "memory"
-        data["optimizer"]["budget"] = budget
-        path = Path(tmp) / "s.yaml"
+        data["study"].update(changes.get("study", {}))
+        data["optimizer"].update(changes.get("optimizer", {}))
+        path = Path(tmp) / f"{data['study']['name']}.yaml"
         path.write_text(yaml.safe_dump(data))
         started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-c", _MEASURE, str(path)], capture_output=True, text=True, cwd=ROOT
         )
         seconds = time.perf_counter() - started
+    lines = done.stdout.strip().splitlines()
+    peak = json.loads(lines[-1])["peak_mb"] if lines else float("nan")
+    done.stdout = "\n".join(lines[:-1])
+    return seconds, peak, done
+
+
+_MEASURE = """
+import json, resource, sys
+from dse.cli import main
+code = main(["run", sys.argv[1]])
+print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+sys.exit(code)
+"""
+
+
+def study_table(budget: int) -> None:
+    """Peak memory of a `budget`-trial study with the example's evaluator."""
+    seconds, peak, done = _run_example(study={"name": "memory"}, optimizer={"budget": budget})
     if done.returncode != 0:
         print(done.stderr[-2000:])
         raise SystemExit(1)
-    peak = json.loads(done.stdout.strip().splitlines()[-1])["peak_mb"]
     print("\n| study | trials | wall s | peak memory MiB |\n|---|---|---|---|")
     print(
         f"| examples/resnet20_fashion.yaml evaluator, budget {budget} | {budget} "
@@ -214,27 +234,13 @@ def study_table(budget: int) -> None:
     )
 
 
-_MEASURE = """
-import json, resource, sys
-from dse import load_study, run_study
-config = load_study(sys.argv[1])
-result = run_study(config, sys.argv[1])
-print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "complete": result.complete}))
-"""
-
-
 def pricing_table(count: int = 200) -> None:
     """Milliseconds per configuration of the example's space: decoding, hashing (what a
     sampler does to every candidate it weighs) and the hardware model, first and second pass."""
-    import numpy as np
-
     from dse import Problem
-    from dse.optimizers._candidates import random_point
 
     problem = Problem.from_file(ROOT / "examples" / "resnet20_fashion.yaml")
-    rng = np.random.default_rng(0)
-    points = [random_point(problem.space, rng) for _ in range(count)]
+    points = problem.space.sample(count, seed=0)
     started = time.perf_counter()
     configurations = [problem.space.decode(p) for p in points]
     decode = time.perf_counter() - started
@@ -261,31 +267,12 @@ def pricing_table(count: int = 200) -> None:
 
 
 def example_table() -> None:
-    import tempfile
-
-    import yaml
-
-    data = yaml.safe_load((ROOT / "examples" / "resnet20_fashion.yaml").read_text())
-    with tempfile.TemporaryDirectory() as tmp:
-        data["study"]["output"] = str(Path(tmp) / "runs")
-        path = Path(tmp) / "resnet20_fashion.yaml"
-        path.write_text(yaml.safe_dump(data))
-        started = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "dse", "run", str(path)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
-        seconds = time.perf_counter() - started
-    # the largest resident set of any child so far: the study's process (run after the
-    # 500-trial study's, so run `--only example` for the example's own peak)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    seconds, peak, done = _run_example()
     print(
         f"\n`python -m dse run examples/resnet20_fashion.yaml`: {seconds / 60:.1f} min, "
         f"peak memory {peak:.0f} MiB (exit {done.returncode})"
     )
-    print(done.stdout.strip())
+    print(done.stdout)
     for line in done.stderr.splitlines():  # the proxy's fidelity, and any fallback
         if "proxy" in line and ("Spearman" in line or "fidelity" in line):
             print(line.strip())

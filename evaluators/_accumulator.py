@@ -237,25 +237,33 @@ class LoweredLayer:
         step = max(1, _CHUNK_ELEMENTS // per_sample)
         scale = math.ldexp(1.0, fmt.fraction_bits)
         weight = self.weight.to(x.device)
-        cast = self._cast_bias(fmt)[0]
+        cast, bias_peak = self._cast_bias(fmt)
         if cast is None:
             bias_q = torch.zeros(weight.shape[0] * weight.shape[1], dtype=torch.float64)
         else:
             bias_q = cast.double() * scale  # integers: the cached cast, in steps
         bias_q = bias_q.to(x.device)
-        parts = [self._chunk(x[s : s + step], weight, bias_q, fmt) for s in range(0, len(x), step)]
+        parts = [
+            self._chunk(x[s : s + step], weight, bias_q, bias_peak, fmt)
+            for s in range(0, len(x), step)
+        ]
         if not parts:
             return torch.empty(out_shape, dtype=torch.float64, device=x.device)
         return torch.cat(parts).mul_(1.0 / scale)
 
     def _chunk(
-        self, x: torch.Tensor, weight: torch.Tensor, bias_q: torch.Tensor, fmt: FixedPoint
+        self,
+        x: torch.Tensor,
+        weight: torch.Tensor,
+        bias_q: torch.Tensor,
+        bias_peak: float,
+        fmt: FixedPoint,
     ) -> torch.Tensor:
-        """Integer accumulator values ``q`` (float64) of one batch chunk (float32 ``x``)."""
+        """Integer accumulator values ``q`` (float64) of one batch chunk (float32 ``x``;
+        ``bias_q`` the cast bias in steps, ``bias_peak`` its largest magnitude)."""
         wide = x.double()
         peak = _peak(wide)  # NaN or inf: the slow path
         grid = _InputGrid(wide, peak)
-        bias_peak = float(bias_q.abs().max()) if bias_q.numel() else 0.0
         # with wrap, partial sums that leave the range wrap back: the final sum decides
         if self._adds_exactly(grid, bias_peak, fmt) is not False:
             if x.device.type == "cpu" and self._sum_fits_single(grid):

@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import fields, is_dataclass
+from dataclasses import fields
+from functools import cache
 from typing import Any, ClassVar, Self
 
 import torch
 
 from evaluators._errors import FormatError
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
 
-
-def _plain(value: Any) -> Any:
-    """``dataclasses.asdict`` of a frozen format without its deep copies (formats are hashed
-    for every candidate a sampler weighs): nested dataclasses as dicts, sequences kept."""
-    if is_dataclass(value) and not isinstance(value, type):
-        names = _FIELDS.get(type(value))
-        if names is None:
-            names = _FIELDS[type(value)] = tuple(f.name for f in fields(value))
-        return {name: _plain(getattr(value, name)) for name in names}
-    if isinstance(value, list | tuple):
-        return type(value)(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind))
 
 
 _BLOCK = 1 << 18  # elements per block: 1 MiB of float32, fits L2 next to the scratch buffers
@@ -112,7 +101,10 @@ class ElementFormat:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict with ``kind`` and ``version``; inverse of :meth:`from_dict`."""
-        return {"kind": self.kind, "version": _FORMAT_VERSION, **_plain(self)}
+        # its fields are plain values: what `dataclasses.asdict` gives, without its deep copies
+        # (a sampler hashes the formats of every candidate it weighs)
+        values = {name: getattr(self, name) for name in _field_names(type(self))}
+        return {"kind": self.kind, "version": _FORMAT_VERSION, **values}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Self:
