@@ -236,13 +236,19 @@ def study_table(budget: int) -> None:
 
 def pricing_table(count: int = 200) -> None:
     """Milliseconds per configuration of the example's space: decoding, hashing (what a
-    sampler does to every candidate it weighs) and the hardware model, first and second pass."""
+    sampler does to every candidate it weighs), the hardware model on random configurations
+    (first and second pass) and on one-variable neighbours of a configuration already priced
+    (most of what the bayesian sampler weighs: each differs from a front point in one layer)."""
+    import numpy as np
+
     from dse import Problem
+    from dse.optimizers._candidates import neighbours
 
     problem = Problem.from_file(ROOT / "examples" / "resnet20_fashion.yaml")
-    points = problem.space.sample(count, seed=0)
+    space = problem.space
+    points = space.sample(count, seed=0)
     started = time.perf_counter()
-    configurations = [problem.space.decode(p) for p in points]
+    configurations = [space.decode(p) for p in points]
     decode = time.perf_counter() - started
     started = time.perf_counter()
     for configuration in configurations:
@@ -254,15 +260,26 @@ def pricing_table(count: int = 200) -> None:
         for configuration in configurations:
             problem.cost_model.cost(configuration)
         passes.append(time.perf_counter() - started)
+    rng = np.random.default_rng(0)
+    near = [space.decode(n) for n in neighbours(space, space.canonical(points[0]), rng)][:count]
+    started = time.perf_counter()
+    for configuration in near:
+        problem.cost_model.cost(configuration)
+    neighbour = (time.perf_counter() - started) / len(near)
     print(
         f"\n{count} random configurations of examples/resnet20_fashion.yaml "
-        f"({len(problem.space.variables)} variables), ms each:\n"
+        f"({len(space.variables)} variables), and {len(near)} neighbours of the first, "
+        "ms each:\n"
     )
-    print("| decode | digest | hardware model, first pass | hardware model, again |")
-    print("|---|---|---|---|")
+    print(
+        "| decode | digest | hardware model, first pass | hardware model, again "
+        "| hardware model, neighbours |"
+    )
+    print("|---|---|---|---|---|")
     print(
         f"| {decode / count * 1e3:.2f} | {digest / count * 1e3:.2f} "
-        f"| {passes[0] / count * 1e3:.2f} | {passes[1] / count * 1e3:.2f} |"
+        f"| {passes[0] / count * 1e3:.2f} | {passes[1] / count * 1e3:.2f} "
+        f"| {neighbour * 1e3:.2f} |"
     )
 
 

@@ -75,12 +75,16 @@ from hardware_models._operators import OperatorLibrary
 from hardware_models._settings import IO_TYPES, STRATEGIES
 
 if TYPE_CHECKING:
-    from evaluators import Configuration, FixedPoint, FloatFormat, LayerShape
+    from evaluators import Configuration, FixedPoint, FloatFormat, LayerConfig, LayerShape
     from hardware_models._calibration import HlsCalibration
     from hardware_models._devices import Device
     from hardware_models._operator_kinds import OperatorCost
 
 __all__ = ["AcceleratorModel"]
+
+_LAYER_MEMO_ENTRIES = 200_000
+"""Layer prices an `AcceleratorModel` remembers (then forgets at once): bounded memory, about
+1 KB each."""
 
 _CALIBRATED = {"lut": "LUT", "ff": "FF", "dsp": "DSP", "bram": "BRAM_18K"}
 _PJ_PLACEMENT = {"bram": "bram", "lutram": "lutram", "lut_rom": "lutram", "registers": "registers"}
@@ -229,63 +233,81 @@ class AcceleratorModel(CostModel):
         return {name: plan for name, (plan, _) in self._plans(configuration).items()}
 
     def _plans(self, configuration: Configuration) -> dict[str, tuple[LayerPlan, Datapath]]:
-        library, _, constants, _ = self._resolved()
-        family = self.device.family
-        input_operand: Operand = self.input_bits if self.input_bits is not None else FLOAT32
-        last_mac = max(
-            (i for i, s in enumerate(self.shapes.values()) if s.kind in MAC_KINDS), default=-1
-        )
+        input_operand = self._network_input()
         out: dict[str, tuple[LayerPlan, Datapath]] = {}
         for index, (name, shape) in enumerate(self.shapes.items()):
-            layer = configuration.get(name)
-            output_operand = self._activation(layer.activations)
-            if shape.kind not in MAC_KINDS and layer.activations is None:
-                output_operand = input_operand  # an add or a pool keeps its input's format
-            if shape.kind in MAC_KINDS:
-                path = choose_datapath(
-                    shape,
-                    layer,
-                    input_operand=input_operand,
-                    output_operand=output_operand,
-                    reuse=self._reuse_of(name),
-                    constants=constants,
-                )
-            else:
-                path = _elementwise_path(input_operand, output_operand)
-            kind, widths_key = path.multiplier
-            on_dsp = kind in ("mul_dsp", "fmul_dsp")
-            per_multiplier = 1
-            if on_dsp:
-                per_multiplier = max(1, round(library.predict(kind, widths_key, family).dsp))
-            product_bits = widths_key[0] if kind.startswith("mul_") else 1 + widths_key[-1]
-            acc_bits = path.accumulator[1][1] if path.accumulator[0] == "accumulate" else 0
-            widths = LayerWidths(
-                input_bits=path.input_bits,
-                weight_bits=path.weight_word_bits,
-                product_bits=product_bits,
-                accumulator_bits=acc_bits,
-                output_bits=path.output_bits,
-                dsp=on_dsp,
-                dsp_per_multiplier=per_multiplier,
-            )
-            plan = plan_layer(
-                shape,
-                widths,
-                requested_reuse=self._reuse_of(name),
-                strategy=self.strategy,
-                io_type=self.io_type,
-                activation=shape.kind in MAC_KINDS and index < last_mac,
-                lutram_max_depth=constants.lutram_max_depth,
-                bram_min_multipliers=constants.bram_min_multipliers,
+            plan, path, input_operand = self._plan(
+                index, name, shape, configuration.get(name), input_operand
             )
             out[name] = (plan, path)
-            input_operand = output_operand
         return out
+
+    def _network_input(self) -> Operand:
+        return self.input_bits if self.input_bits is not None else FLOAT32
+
+    def _plan(
+        self, index: int, name: str, shape: LayerShape, layer: LayerConfig, input_operand: Operand
+    ) -> tuple[LayerPlan, Datapath, Operand]:
+        """One layer's hls4ml plan and datapath, and the operand of its output."""
+        library, _, constants, _ = self._resolved()
+        family = self.device.family
+        output_operand = self._activation(layer.activations)
+        if shape.kind not in MAC_KINDS and layer.activations is None:
+            output_operand = input_operand  # an add or a pool keeps its input's format
+        if shape.kind in MAC_KINDS:
+            path = choose_datapath(
+                shape,
+                layer,
+                input_operand=input_operand,
+                output_operand=output_operand,
+                reuse=self._reuse_of(name),
+                constants=constants,
+            )
+        else:
+            path = _elementwise_path(input_operand, output_operand)
+        kind, widths_key = path.multiplier
+        on_dsp = kind in ("mul_dsp", "fmul_dsp")
+        per_multiplier = 1
+        if on_dsp:
+            per_multiplier = max(1, round(library.predict(kind, widths_key, family).dsp))
+        product_bits = widths_key[0] if kind.startswith("mul_") else 1 + widths_key[-1]
+        acc_bits = path.accumulator[1][1] if path.accumulator[0] == "accumulate" else 0
+        widths = LayerWidths(
+            input_bits=path.input_bits,
+            weight_bits=path.weight_word_bits,
+            product_bits=product_bits,
+            accumulator_bits=acc_bits,
+            output_bits=path.output_bits,
+            dsp=on_dsp,
+            dsp_per_multiplier=per_multiplier,
+        )
+        plan = plan_layer(
+            shape,
+            widths,
+            requested_reuse=self._reuse_of(name),
+            strategy=self.strategy,
+            io_type=self.io_type,
+            activation=shape.kind in MAC_KINDS and index < self._last_mac(),
+            lutram_max_depth=constants.lutram_max_depth,
+            bram_min_multipliers=constants.bram_min_multipliers,
+        )
+        return plan, path, output_operand
+
+    def _last_mac(self) -> int:
+        """Index of the last layer with multiply-accumulates (-1 if none)."""
+        return max(
+            (i for i, s in enumerate(self.shapes.values()) if s.kind in MAC_KINDS), default=-1
+        )
 
     # -- the model ----------------------------------------------------------------------------
 
     def cost(self, configuration: Configuration) -> Cost:
         """Resources, latency and energy of ``configuration`` (see the module docstring).
+
+        A layer's metrics depend on its own formats and on its input's format and energy per
+        bit only, so each such combination is priced once and remembered (an optimizer's
+        candidates differ from their parents in a layer or two); the memory is bounded
+        (:data:`_LAYER_MEMO_ENTRIES`) and forgotten when the operator library is refitted.
 
         Returns:
             ``values``: ``lut``, ``ff``, ``dsp``, ``bram`` (18 Kb blocks), ``latency`` (s),
@@ -299,26 +321,21 @@ class AcceleratorModel(CostModel):
             HardwareModelError: On an invalid reuse factor, strategy, I/O type, clock or
                 operator width.
         """
-        _, _, constants, coefficients = self._resolved()
         weight_bits = weight_memory_bits(self.shapes, configuration)
+        memo = self._layer_memo()
         per_layer: dict[str, dict[str, float]] = {}
-        previous_pj: float | None = None
-        for index, (name, (plan, path)) in enumerate(self._plans(configuration).items()):
-            values, previous_pj = self._layer(
-                self.shapes[name], plan, path, first=index == 0, input_pj=previous_pj
-            )
-            if index == 0:
-                values["lut"] += coefficients.intercepts.get("lut", 0.0)
-                values["ff"] += coefficients.intercepts.get("ff", 0.0)
-                cycles = coefficients.intercepts.get("cycles", 0.0)
-                values["cycles"] += cycles
-                values["latency"] += cycles / (self.clock_mhz * 1e6)
-            # A layer has at least its control logic (the fitted per-layer constant is negative
-            # and can push a tiny layer below it).
-            values["lut"] = max(constants.control_lut, values["lut"])
-            values["ff"] = max(constants.control_ff, values["ff"])
-            values["weight_bits"] = float(weight_bits[name])
-            per_layer[name] = self._calibrated(values)
+        input_operand, input_pj = self._network_input(), None
+        for index, (name, shape) in enumerate(self.shapes.items()):
+            layer = configuration.get(name)
+            key = (name, layer, input_operand, input_pj)
+            hit = memo.get(key)
+            if hit is None:
+                if len(memo) >= _LAYER_MEMO_ENTRIES:
+                    memo.clear()
+                hit = self._layer_metrics(index, name, shape, layer, input_operand, input_pj)
+                memo[key] = hit
+            values, input_operand, input_pj = hit
+            per_layer[name] = {**values, "weight_bits": float(weight_bits[name])}
         totals = {
             key: float(sum(layer[key] for layer in per_layer.values()))
             for key in ("lut", "ff", "dsp", "bram", "latency", "energy", "weight_bits")
@@ -331,6 +348,42 @@ class AcceleratorModel(CostModel):
             totals["bram"] / device.bram_18k if device.bram_18k else 0.0,
         )
         return Cost(values=totals, per_layer=per_layer)
+
+    def _layer_memo(self) -> dict[tuple[Any, ...], tuple[dict[str, float], Operand, float]]:
+        """The remembered layer prices, for the operator library and calibration in use."""
+        library, _, _, _ = self._resolved()
+        fitted = getattr(library, "models_", None)  # a refit makes a new one
+        basis = getattr(self, "_memo_basis", (None, None))
+        if basis[0] is not fitted or basis[1] is not self.calibration or fitted is None:
+            self._memo_basis = (fitted, self.calibration)
+            self._memo: dict[tuple[Any, ...], tuple[dict[str, float], Operand, float]] = {}
+        return self._memo
+
+    def _layer_metrics(
+        self,
+        index: int,
+        name: str,
+        shape: LayerShape,
+        layer: LayerConfig,
+        input_operand: Operand,
+        input_pj: float | None,
+    ) -> tuple[dict[str, float], Operand, float]:
+        """One layer's calibrated metrics (without ``weight_bits``), its output's operand and
+        its output's energy per bit."""
+        _, _, constants, coefficients = self._resolved()
+        plan, path, output_operand = self._plan(index, name, shape, layer, input_operand)
+        values, output_pj = self._layer(shape, plan, path, first=index == 0, input_pj=input_pj)
+        if index == 0:
+            values["lut"] += coefficients.intercepts.get("lut", 0.0)
+            values["ff"] += coefficients.intercepts.get("ff", 0.0)
+            cycles = coefficients.intercepts.get("cycles", 0.0)
+            values["cycles"] += cycles
+            values["latency"] += cycles / (self.clock_mhz * 1e6)
+        # A layer has at least its control logic (the fitted per-layer constant is negative
+        # and can push a tiny layer below it).
+        values["lut"] = max(constants.control_lut, values["lut"])
+        values["ff"] = max(constants.control_ff, values["ff"])
+        return self._calibrated(values), output_operand, output_pj
 
     def _layer(
         self,

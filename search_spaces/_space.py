@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -196,22 +197,39 @@ class SearchSpace:
         kept = tuple(v for v in self.variables if v.name not in fixed)
         return replace(self, variables=kept, constants=self.constants + tuple(fixed.items()))
 
+    @cached_property
+    def _kind_read(self) -> tuple[tuple[str, str, str], ...]:
+        """(variable, its tensor's `kind` name, field) of each variable only some kinds read."""
+        out = []
+        for var in self.variables:
+            prefix, _, field = var.name.rpartition(".")
+            if field in _INACTIVE_UNLESS:
+                out.append((var.name, f"{prefix}.kind", field))
+        return tuple(out)
+
+    @cached_property
+    def _first_values(self) -> dict[str, Any]:
+        return {v.name: v.values()[0] for v in self.variables}
+
+    @cached_property
+    def _constant_values(self) -> dict[str, Any]:
+        return dict(self.constants)
+
     def inactive(self, params: Mapping[str, Any]) -> frozenset[str]:
         """The variables of `params` its tensors' kinds do not read (a fixed-point layer's
         `clusters`): changing them does not change the configuration."""
-        values = {**dict(self.constants), **params}
+        constants = self._constant_values
         out = set()
-        for var in self.variables:
-            prefix, _, field = var.name.rpartition(".")
-            kind = values.get(f"{prefix}.kind")
-            if kind is not None and field in _INACTIVE_UNLESS and field not in KIND_FIELDS[kind]:
-                out.add(var.name)
+        for name, kind_name, field in self._kind_read:
+            kind = params[kind_name] if kind_name in params else constants.get(kind_name)
+            if kind is not None and field not in KIND_FIELDS[kind]:
+                out.add(name)
         return frozenset(out)
 
     def complete(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """A partial point (a warm-start baseline names only what it sets) with every missing
         variable at its first value: a point `decode` accepts."""
-        return {**{v.name: v.values()[0] for v in self.variables}, **params}
+        return {**self._first_values, **params}
 
     def canonical(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The same point with every inactive variable at its first value.
@@ -219,8 +237,8 @@ class SearchSpace:
         Points differing only in inactive variables decode to one configuration, and their
         canonical forms are equal: models that learn from points see them as one.
         """
-        by_name = {v.name: v for v in self.variables}
-        return {**params, **{n: by_name[n].values()[0] for n in self.inactive(params)}}
+        first = self._first_values
+        return {**params, **{n: first[n] for n in self.inactive(params)}}
 
     def decode(self, params: Mapping[str, Any]) -> Configuration:
         """The configuration a point of the space stands for.

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
     from dse.optimizers._registry import ExactObjectives
+    from evaluators import Configuration
     from search_spaces import SearchSpace, Variable
 
 
@@ -85,6 +86,8 @@ class CostAwareSampler(BaseSampler):
         self._features = _Features(space.variables)
         self._groups = layer_groups(space)
         self._digests: dict[tuple[Any, ...], str] = {}
+        # configurations decoded for a digest during one proposal, priced next (then dropped)
+        self._decoded: dict[str, Configuration] = {}
         self._exact_values: dict[str, tuple[tuple[float | None, ...], bool]] = {}
         self._surrogate = Surrogate()
 
@@ -119,6 +122,7 @@ class CostAwareSampler(BaseSampler):
         done = [t for t in trials if records.is_evaluated(t) and names <= t.params.keys()]
         if len(done) < self.n_startup_trials:
             return {}
+        self._decoded.clear()
         # One stream per trial: a run is reproducible, and workers proposing at the same
         # moment from the same seed draw different candidates.
         self._rng = np.random.default_rng([self._seed, trial.number])
@@ -207,6 +211,7 @@ class CostAwareSampler(BaseSampler):
             parents = [points[i] for i in order[:10]]
         candidates = self._candidates(parents, excluded)
         known, modeled, ok = self._known(candidates, sign)
+        self._decoded.clear()
         candidates = [c for c, keep in zip(candidates, ok, strict=True) if keep]
         if not candidates:
             return []
@@ -300,7 +305,9 @@ class CostAwareSampler(BaseSampler):
         if digest is None:
             if len(self._digests) >= _CACHE_ENTRIES:
                 self._digests.clear()
-            digest = self._digests[key] = self.space.decode(point).digest()
+            configuration = self.space.decode(point)
+            digest = self._digests[key] = configuration.digest()
+            self._decoded[digest] = configuration
         return digest
 
     def _known(
@@ -319,7 +326,10 @@ class CostAwareSampler(BaseSampler):
             if cached is None:
                 if len(self._exact_values) >= _CACHE_ENTRIES:
                     self._exact_values.clear()
-                cached = self.exact.exact_values(self.space.decode(point))
+                configuration = self._decoded.pop(digest, None)
+                if configuration is None:
+                    configuration = self.space.decode(point)
+                cached = self.exact.exact_values(configuration)
                 self._exact_values[digest] = cached
             values, feasible = cached
             modeled = np.array([v is None for v in values])
@@ -365,19 +375,35 @@ def _violations(trials: Sequence[FrozenTrial]) -> np.ndarray:
 
 class _Features:
     """Points as GP inputs: ordinals on [0, 1] (log scale where marked), categoricals one-hot
-    (one 0/1 column for two choices)."""
+    (one 0/1 column for two choices). Each variable's columns are tabulated once per value."""
 
     def __init__(self, variables: Sequence[Variable]) -> None:
         self.variables = tuple(variables)
+        self._tables = tuple((var.name, var, _encoding(var)) for var in self.variables)
+        self._width = sum(len(next(iter(table.values()))) for _, _, table in self._tables)
 
     def __call__(self, points: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        columns = []
-        for var in self.variables:
-            if var.kind == "int" or len(var.choices) == 2:
-                columns.append([[var.to_unit(p[var.name])] for p in points])
-            else:
-                columns.append([[float(p[var.name] == c) for c in var.choices] for p in points])
-        return np.hstack([np.asarray(c, dtype=float).reshape(len(points), -1) for c in columns])
+        rows = [
+            [
+                x
+                for name, var, table in self._tables
+                for x in (table.get(p[name]) or _columns(var, p[name]))
+            ]
+            for p in points
+        ]
+        return np.asarray(rows, dtype=float).reshape(len(points), self._width)
+
+
+def _columns(var: Variable, value: Any) -> tuple[float, ...]:
+    """A variable's GP columns for one value: its unit position, or one-hot."""
+    if var.kind == "int" or len(var.choices) == 2:
+        return (var.to_unit(value),)
+    return tuple(float(value == c) for c in var.choices)
+
+
+def _encoding(var: Variable) -> dict[Any, tuple[float, ...]]:
+    """A variable's GP columns for each of its values."""
+    return {value: _columns(var, value) for value in var.values()}
 
 
 def _hypervolume(front: np.ndarray, reference: np.ndarray) -> float:

@@ -16,11 +16,12 @@ from optuna.trial import TrialState
 
 from dse import load_study
 from dse.optimizers._candidates import crossover, layer_groups, neighbours
-from dse.optimizers._cost_aware import CostAwareSampler, _improvements
+from dse.optimizers._cost_aware import CostAwareSampler, _Features, _improvements
 from dse.storage import records
 from dse.study import Problem, optimize
 from dse.study._optimize import count_complete
 from evaluators import layer_shapes
+from search_spaces import Variable
 from tests.conftest import study_dict, write_study
 
 SPACE = {  # 3 layers x (fixed 2-5 bits | shared 2-4 clusters), 12 variables
@@ -193,6 +194,33 @@ def test_canonical_points_of_one_configuration_are_equal(setup: Problem) -> None
     assert space.canonical(fixed) == space.canonical(same)
     shared = {**fixed, "fc1.weights.kind": "shared"}
     assert space.canonical(shared)["fc1.weights.clusters"] == 3  # active: kept
+
+
+def test_features_are_unit_positions_and_one_hot_columns_in_variable_order() -> None:
+    variables = [
+        Variable.integer("a.weights.bits", 2, 8),
+        Variable.integer("a.weights.clusters", 2, 64, log=True),
+        Variable.categorical("a.weights.granularity", ("layer", "channel")),
+        Variable.categorical("a.weights.kind", ("fixed", "float", "shared")),
+        Variable.integer("b.activations.bits", 6, 6),
+    ]
+    rng = np.random.default_rng(1)
+    points = [{v.name: v.sample(rng) for v in variables} for _ in range(50)]
+    expected = [
+        [
+            (p["a.weights.bits"] - 2) / 6,
+            np.log(p["a.weights.clusters"] / 2) / np.log(32),
+            float(p["a.weights.granularity"] == "channel"),
+            *(float(p["a.weights.kind"] == k) for k in ("fixed", "float", "shared")),
+            0.0,
+        ]
+        for p in points
+    ]
+    features = _Features(variables)
+    np.testing.assert_allclose(features(points), expected, rtol=0, atol=1e-12)
+    # a value off the tabulated domain is encoded by the same rule
+    off = {**points[0], "a.weights.bits": 11}
+    assert features([off])[0, 0] == pytest.approx(1.5)
 
 
 def test_hypervolume_improvements_match_recomputing_the_front() -> None:
