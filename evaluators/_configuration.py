@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 from evaluators._errors import FormatError
@@ -53,6 +54,11 @@ class LayerConfig:
     weights: WeightFormat | None = None
     activations: ActivationFormat | None = None
     accumulator: FixedPoint | None = None
+
+    @cached_property
+    def _json(self) -> str:
+        """`to_dict` as canonical JSON (sorted keys, no spaces), computed once."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -135,7 +141,10 @@ class Configuration:
         return cls.of({k: LayerConfig.from_dict(v) for k, v in data["layers"].items()})
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """`to_dict` as canonical JSON (sorted keys, no spaces), from each layer's own text:
+        layers are held sorted by name, as `sort_keys` orders them."""
+        layers = ",".join(f"{json.dumps(name)}:{layer._json}" for name, layer in self.layers)
+        return f'{{"layers":{{{layers}}},"version":{self.version}}}'
 
     @classmethod
     def from_json(cls, text: str) -> Configuration:

@@ -257,10 +257,33 @@ class SearchSpace:
         # One codebook format for every layer sharing at network granularity: layers that
         # pick the same k then hold the same WeightSharing value and share one codebook.
         network_max_abs = max(d.weight_max_abs for d in self.layers)
-        return Configuration.of(
-            {d.name: _decode_layer(d, values, network_max_abs) for d in self.layers}
-        )
+        decoded = self._decoded_layers
+        layers = {}
+        for domain, names in self._layer_fields:
+            key = (domain.name, *(values.get(n) for n in names))
+            layer = decoded.get(key)
+            if layer is None:
+                if len(decoded) >= _DECODED_LAYERS:
+                    decoded.clear()
+                layer = decoded[key] = _decode_layer(domain, values, network_max_abs)
+            layers[domain.name] = layer
+        return Configuration.of(layers)
 
+    @cached_property
+    def _layer_fields(self) -> tuple[tuple[LayerDomain, tuple[str, ...]], ...]:
+        """Each layer's domain and the names of the fields its decoding reads (variables and
+        constants alike)."""
+        return tuple((d, tuple(v.name for v in _layer_variables(d))) for d in self.layers)
+
+    @cached_property
+    def _decoded_layers(self) -> dict[tuple[Any, ...], LayerConfig]:
+        """Layer formats already decoded, by layer and field values: a layer's formats depend
+        on nothing else (the network's largest weight is the space's own constant)."""
+        return {}
+
+
+_DECODED_LAYERS = 100_000
+"""Decoded layer formats a space remembers (then forgets at once): bounded memory."""
 
 _INACTIVE_UNLESS = frozenset(f for fields in KIND_FIELDS.values() for f in fields)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 from pathlib import Path
 
@@ -83,6 +85,24 @@ def test_decode_builds_each_layer_format(space: SearchSpace, lenet_workload) -> 
     assert fc2.granularity.name == "channel" and isinstance(fc2.codebook, FixedPoint)
     assert "fc3" not in config
     assert space.decode(params) == config and hash(space.decode(params)) == hash(config)
+
+
+def test_decoding_is_remembered_per_layer_without_changing_any_configuration(
+    space: SearchSpace,
+) -> None:
+    points = space.sample(300, seed=2)
+    first = [space.decode(p) for p in points]  # fills the memo
+    fresh = dataclasses.replace(space)  # the same space, nothing remembered
+    for point, remembered in zip(points, first, strict=True):
+        again = space.decode(point)
+        decoded = fresh.decode(point)
+        assert again == decoded and again.digest() == decoded.digest()
+        # canonical JSON, the text every digest and record is made from
+        text = json.dumps(decoded.to_dict(), sort_keys=True, separators=(",", ":"))
+        assert again.to_json() == text == remembered.to_json()
+        for name in again:
+            assert again[name] is remembered[name]  # one object per decoded layer
+    assert Configuration().to_json() == '{"layers":{},"version":1}'
 
 
 def test_decode_rejects_points_outside_the_space(space: SearchSpace) -> None:
