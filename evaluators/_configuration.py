@@ -98,6 +98,9 @@ class Configuration:
     _index: dict[str, LayerConfig] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
+        names = [name for name, _ in self.layers]
+        if not all(isinstance(name, str) for name in names):
+            raise FormatError(f"configuration: layer names must be strings, got {names!r}")
         ordered = tuple(sorted(self.layers, key=lambda item: item[0]))
         object.__setattr__(self, "layers", ordered)
         index = dict(ordered)

@@ -82,9 +82,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AcceleratorModel"]
 
-_LAYER_MEMO_ENTRIES = 200_000
-"""Layer prices an `AcceleratorModel` remembers (then forgets at once): bounded memory, about
-1 KB each."""
+_LAYER_MEMO_ENTRIES = 50_000
+"""Layer prices an `AcceleratorModel` remembers (then forgets at once): about 1.2 KB each, so
+at most about 60 MB."""
 
 _CALIBRATED = {"lut": "LUT", "ff": "FF", "dsp": "DSP", "bram": "BRAM_18K"}
 _PJ_PLACEMENT = {"bram": "bram", "lutram": "lutram", "lut_rom": "lutram", "registers": "registers"}
@@ -114,6 +114,10 @@ class AcceleratorModel(CostModel):
         input_bits: Fixed-point width of the network input (8: image pixels); ``None`` float32.
         activation_bits: Fixed-point width assumed for activations the configuration leaves
             unformatted; ``None`` costs them as float32.
+
+    ``library``, ``energy``, ``datapath``, ``coefficients`` and ``reuse_factor`` are read and
+    checked at the first call that needs them; set them before, or build a new model. The
+    other settings may be replaced at any time (each layer's remembered price is dropped).
 
     Example:
         >>> from evaluators import LayerShape, Configuration, LayerConfig, FixedPoint
@@ -306,8 +310,10 @@ class AcceleratorModel(CostModel):
 
         A layer's metrics depend on its own formats and on its input's format and energy per
         bit only, so each such combination is priced once and remembered (an optimizer's
-        candidates differ from their parents in a layer or two); the memory is bounded
-        (:data:`_LAYER_MEMO_ENTRIES`) and forgotten when the operator library is refitted.
+        candidates differ from their parents in a layer or two): at most 50,000 layer prices
+        (about 60 MB), forgotten when a setting is replaced or the operator library or
+        calibration refitted. Library, energy, datapath, coefficients and reuse factors are
+        read at the first call (see the class docstring).
 
         Returns:
             ``values``: ``lut``, ``ff``, ``dsp``, ``bram`` (18 Kb blocks), ``latency`` (s),
@@ -350,14 +356,32 @@ class AcceleratorModel(CostModel):
         return Cost(values=totals, per_layer=per_layer)
 
     def _layer_memo(self) -> dict[tuple[Any, ...], tuple[dict[str, float], Operand, float]]:
-        """The remembered layer prices, for the operator library and calibration in use."""
+        """The remembered layer prices, valid for the settings in use: a new memo whenever a
+        setting a layer's price reads is replaced (the operator library or calibration refitted
+        included: a fit makes new fitted attributes)."""
         library, _, _, _ = self._resolved()
-        fitted = getattr(library, "models_", None)  # a refit makes a new one
-        basis = getattr(self, "_memo_basis", (None, None))
-        if basis[0] is not fitted or basis[1] is not self.calibration or fitted is None:
-            self._memo_basis = (fitted, self.calibration)
-            self._memo: dict[tuple[Any, ...], tuple[dict[str, float], Operand, float]] = {}
-        return self._memo
+        calibration = self.calibration
+        basis = (
+            getattr(library, "models_", None),
+            calibration,
+            getattr(calibration, "factors_", None),
+            self.shapes,
+            self.device,
+            self.clock_mhz,
+            self.strategy,
+            self.io_type,
+            self.input_bits,
+            self.activation_bits,
+        )
+        state = getattr(self, "_memo_state", None)
+        if state is None or any(a is not b for a, b in zip(state[0], basis, strict=True)):
+            state = (basis, {})
+            self._memo_state = state  # one assignment: a concurrent caller sees old or new
+        return state[1]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the remembered prices (rebuilt on use)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_memo_state"}
 
     def _layer_metrics(
         self,

@@ -281,6 +281,10 @@ class SearchSpace:
         on nothing else (the network's largest weight is the space's own constant)."""
         return {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the remembered decodings (rebuilt on use)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_decoded_layers"}
+
 
 _DECODED_LAYERS = 100_000
 """Decoded layer formats a space remembers (then forgets at once): bounded memory."""

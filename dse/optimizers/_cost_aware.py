@@ -375,35 +375,39 @@ def _violations(trials: Sequence[FrozenTrial]) -> np.ndarray:
 
 class _Features:
     """Points as GP inputs: ordinals on [0, 1] (log scale where marked), categoricals one-hot
-    (one 0/1 column for two choices). Each variable's columns are tabulated once per value."""
+    (one 0/1 column for two choices). Each value's columns are computed once, when first seen."""
 
     def __init__(self, variables: Sequence[Variable]) -> None:
         self.variables = tuple(variables)
-        self._tables = tuple((var.name, var, _encoding(var)) for var in self.variables)
-        self._width = sum(len(next(iter(table.values()))) for _, _, table in self._tables)
+        self._tables: tuple[tuple[str, Variable, dict[Any, tuple[float, ...]]], ...] = tuple(
+            (var.name, var, {}) for var in self.variables
+        )
+        self._width = sum(1 if _ordinal(var) else len(var.choices) for var in self.variables)
 
     def __call__(self, points: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        rows = [
-            [
-                x
-                for name, var, table in self._tables
-                for x in (table.get(p[name]) or _columns(var, p[name]))
-            ]
-            for p in points
-        ]
+        rows = []
+        for point in points:
+            row: list[float] = []
+            for name, var, table in self._tables:
+                value = point[name]
+                columns = table.get(value)
+                if columns is None:
+                    columns = table[value] = _columns(var, value)
+                row += columns
+            rows.append(row)
         return np.asarray(rows, dtype=float).reshape(len(points), self._width)
+
+
+def _ordinal(var: Variable) -> bool:
+    """Whether a variable is one GP column (its unit position) rather than one-hot."""
+    return var.kind == "int" or len(var.choices) == 2
 
 
 def _columns(var: Variable, value: Any) -> tuple[float, ...]:
     """A variable's GP columns for one value: its unit position, or one-hot."""
-    if var.kind == "int" or len(var.choices) == 2:
+    if _ordinal(var):
         return (var.to_unit(value),)
     return tuple(float(value == c) for c in var.choices)
-
-
-def _encoding(var: Variable) -> dict[Any, tuple[float, ...]]:
-    """A variable's GP columns for each of its values."""
-    return {value: _columns(var, value) for value in var.values()}
 
 
 def _hypervolume(front: np.ndarray, reference: np.ndarray) -> float:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import pickle
+import random
 
 import pytest
 
@@ -13,6 +15,7 @@ from evaluators import (
     LayerConfig,
     LayerShape,
     WeightSharing,
+    layer_shapes,
 )
 from hardware_models import (
     AcceleratorModel,
@@ -287,3 +290,65 @@ def test_same_configuration_same_cost() -> None:
     first, second = model.cost(config), model.cost(config)
     assert dict(first.values) == dict(second.values)
     assert all(math.isfinite(v) for v in first.values.values())
+
+
+def _resnet_chain() -> dict[str, LayerShape]:
+    import torch
+
+    from evaluators._resnet import CifarResNet
+
+    torch.manual_seed(0)
+    return layer_shapes(CifarResNet(20, 1, 10), torch.zeros(1, 1, 16, 16))
+
+
+def test_remembered_layer_prices_equal_a_fresh_model_and_follow_new_settings() -> None:
+    shapes = _resnet_chain()  # convolutions, projections, additions, pooling, linear
+    kinds = {s.kind for s in shapes.values()}
+    assert {"conv", "add", "avgpool", "linear"} <= kinds
+    weights = (None, FixedPoint(6, 1), FloatFormat(4, 3), WeightSharing(8))
+    outputs = (None, FixedPoint(8, 3), FixedPoint(5, 2), FloatFormat(5, 4))
+    rng = random.Random(0)
+    base = {
+        name: LayerConfig(
+            weights=rng.choice(weights) if shape.kind in ("conv", "linear") else None,
+            activations=rng.choice(outputs),
+        )
+        for name, shape in shapes.items()
+    }
+    configurations = [Configuration.of(base)]
+    for _ in range(40):  # neighbours: one layer's weights or output format changed
+        name = rng.choice(list(shapes))
+        changed = dict(base)
+        old = changed[name]
+        if shapes[name].kind in ("conv", "linear") and rng.random() < 0.5:
+            changed[name] = LayerConfig(weights=rng.choice(weights), activations=old.activations)
+        else:
+            changed[name] = LayerConfig(weights=old.weights, activations=rng.choice(outputs))
+        configurations.append(Configuration.of(changed))
+    settings = {"io_type": "io_stream", "strategy": "resource", "reuse_factor": 4}
+    calibration = HlsCalibration(("LUT", "FF")).fit([({"LUT": 2, "FF": 3}, {"LUT": 1, "FF": 1})])
+    warm = _model(shapes, calibration=calibration, **settings)
+    for configuration in configurations:
+        fresh = _model(shapes, calibration=calibration, **settings).cost(configuration)
+        priced = warm.cost(configuration)
+        assert dict(priced.values) == dict(fresh.values)
+        assert {k: dict(v) for k, v in priced.per_layer.items()} == {
+            k: dict(v) for k, v in fresh.per_layer.items()
+        }
+    # a setting replaced, or the calibration refitted, after prices were remembered
+    config = configurations[-1]
+    warm.clock_mhz = 100.0
+    assert (
+        warm.cost(config)["latency"]
+        == _model(shapes, calibration=calibration, clock_mhz=100.0, **settings).cost(config)[
+            "latency"
+        ]
+    )
+    warm.io_type = "io_parallel"
+    other = {**settings, "io_type": "io_parallel"}
+    expected = _model(shapes, calibration=calibration, clock_mhz=100.0, **other).cost(config)
+    assert dict(warm.cost(config).values) == dict(expected.values)
+    calibration.fit([({"LUT": 4, "FF": 3}, {"LUT": 1, "FF": 1})])  # refitted in place
+    expected = _model(shapes, calibration=calibration, clock_mhz=100.0, **other).cost(config)
+    assert warm.cost(config)["lut"] == expected["lut"]
+    assert pickle.loads(pickle.dumps(warm)).cost(config)["lut"] == expected["lut"]
