@@ -238,10 +238,11 @@ class AcceleratorModel(CostModel):
 
     def _plans(self, configuration: Configuration) -> dict[str, tuple[LayerPlan, Datapath]]:
         input_operand = self._network_input()
+        last_mac = self._last_mac()
         out: dict[str, tuple[LayerPlan, Datapath]] = {}
         for index, (name, shape) in enumerate(self.shapes.items()):
             plan, path, input_operand = self._plan(
-                index, name, shape, configuration.get(name), input_operand
+                name, shape, configuration.get(name), input_operand, index < last_mac
             )
             out[name] = (plan, path)
         return out
@@ -250,9 +251,15 @@ class AcceleratorModel(CostModel):
         return self.input_bits if self.input_bits is not None else FLOAT32
 
     def _plan(
-        self, index: int, name: str, shape: LayerShape, layer: LayerConfig, input_operand: Operand
+        self,
+        name: str,
+        shape: LayerShape,
+        layer: LayerConfig,
+        input_operand: Operand,
+        before_last_mac: bool,
     ) -> tuple[LayerPlan, Datapath, Operand]:
-        """One layer's hls4ml plan and datapath, and the operand of its output."""
+        """One layer's hls4ml plan and datapath, and the operand of its output
+        (`before_last_mac`: a MAC layer followed by another applies its activation)."""
         library, _, constants, _ = self._resolved()
         family = self.device.family
         output_operand = self._activation(layer.activations)
@@ -291,7 +298,7 @@ class AcceleratorModel(CostModel):
             requested_reuse=self._reuse_of(name),
             strategy=self.strategy,
             io_type=self.io_type,
-            activation=shape.kind in MAC_KINDS and index < self._last_mac(),
+            activation=shape.kind in MAC_KINDS and before_last_mac,
             lutram_max_depth=constants.lutram_max_depth,
             bram_min_multipliers=constants.bram_min_multipliers,
         )
@@ -331,6 +338,7 @@ class AcceleratorModel(CostModel):
         memo = self._layer_memo()
         per_layer: dict[str, dict[str, float]] = {}
         input_operand, input_pj = self._network_input(), None
+        last_mac = self._last_mac()
         for index, (name, shape) in enumerate(self.shapes.items()):
             layer = configuration.get(name)
             key = (name, layer, input_operand, input_pj)
@@ -338,7 +346,9 @@ class AcceleratorModel(CostModel):
             if hit is None:
                 if len(memo) >= _LAYER_MEMO_ENTRIES:
                     memo.clear()
-                hit = self._layer_metrics(index, name, shape, layer, input_operand, input_pj)
+                hit = self._layer_metrics(
+                    index, name, shape, layer, input_operand, input_pj, index < last_mac
+                )
                 memo[key] = hit
             values, input_operand, input_pj = hit
             per_layer[name] = {**values, "weight_bits": float(weight_bits[name])}
@@ -391,11 +401,12 @@ class AcceleratorModel(CostModel):
         layer: LayerConfig,
         input_operand: Operand,
         input_pj: float | None,
+        before_last_mac: bool,
     ) -> tuple[dict[str, float], Operand, float]:
         """One layer's calibrated metrics (without ``weight_bits``), its output's operand and
         its output's energy per bit."""
         _, _, constants, coefficients = self._resolved()
-        plan, path, output_operand = self._plan(index, name, shape, layer, input_operand)
+        plan, path, output_operand = self._plan(name, shape, layer, input_operand, before_last_mac)
         values, output_pj = self._layer(shape, plan, path, first=index == 0, input_pj=input_pj)
         if index == 0:
             values["lut"] += coefficients.intercepts.get("lut", 0.0)

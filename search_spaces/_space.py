@@ -256,7 +256,6 @@ class SearchSpace:
             values[var.name] = int(value) if var.kind == "int" else value
         # One codebook format for every layer sharing at network granularity: layers that
         # pick the same k then hold the same WeightSharing value and share one codebook.
-        network_max_abs = max(d.weight_max_abs for d in self.layers)
         decoded = self._decoded_layers
         layers = {}
         for domain, names in self._layer_fields:
@@ -265,9 +264,13 @@ class SearchSpace:
             if layer is None:
                 if len(decoded) >= _DECODED_LAYERS:
                     decoded.clear()
-                layer = decoded[key] = _decode_layer(domain, values, network_max_abs)
+                layer = decoded[key] = _decode_layer(domain, values, self._network_max_abs)
             layers[domain.name] = layer
         return Configuration.of(layers)
+
+    @cached_property
+    def _network_max_abs(self) -> float:
+        return max(d.weight_max_abs for d in self.layers)
 
     @cached_property
     def _layer_fields(self) -> tuple[tuple[LayerDomain, tuple[str, ...]], ...]:

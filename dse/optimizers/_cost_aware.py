@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
     from dse.optimizers._registry import ExactObjectives
-    from evaluators import Configuration
     from search_spaces import SearchSpace, Variable
 
 
@@ -86,8 +85,6 @@ class CostAwareSampler(BaseSampler):
         self._features = _Features(space.variables)
         self._groups = layer_groups(space)
         self._digests: dict[tuple[Any, ...], str] = {}
-        # configurations decoded for a digest during one proposal, priced next (then dropped)
-        self._decoded: dict[str, Configuration] = {}
         self._exact_values: dict[str, tuple[tuple[float | None, ...], bool]] = {}
         self._surrogate = Surrogate()
 
@@ -122,7 +119,6 @@ class CostAwareSampler(BaseSampler):
         done = [t for t in trials if records.is_evaluated(t) and names <= t.params.keys()]
         if len(done) < self.n_startup_trials:
             return {}
-        self._decoded.clear()
         # One stream per trial: a run is reproducible, and workers proposing at the same
         # moment from the same seed draw different candidates.
         self._rng = np.random.default_rng([self._seed, trial.number])
@@ -211,7 +207,6 @@ class CostAwareSampler(BaseSampler):
             parents = [points[i] for i in order[:10]]
         candidates = self._candidates(parents, excluded)
         known, modeled, ok = self._known(candidates, sign)
-        self._decoded.clear()
         candidates = [c for c, keep in zip(candidates, ok, strict=True) if keep]
         if not candidates:
             return []
@@ -305,9 +300,7 @@ class CostAwareSampler(BaseSampler):
         if digest is None:
             if len(self._digests) >= _CACHE_ENTRIES:
                 self._digests.clear()
-            configuration = self.space.decode(point)
-            digest = self._digests[key] = configuration.digest()
-            self._decoded[digest] = configuration
+            digest = self._digests[key] = self.space.decode(point).digest()
         return digest
 
     def _known(
@@ -326,10 +319,7 @@ class CostAwareSampler(BaseSampler):
             if cached is None:
                 if len(self._exact_values) >= _CACHE_ENTRIES:
                     self._exact_values.clear()
-                configuration = self._decoded.pop(digest, None)
-                if configuration is None:
-                    configuration = self.space.decode(point)
-                cached = self.exact.exact_values(configuration)
+                cached = self.exact.exact_values(self.space.decode(point))
                 self._exact_values[digest] = cached
             values, feasible = cached
             modeled = np.array([v is None for v in values])
