@@ -12,8 +12,11 @@ codebooks. For each run the front is re-scored on the whole validation split (5,
 front points more than `--rescore-margin` points beyond the largest budget are left out), at
 each loss budget (0.5 and 0.2 points of top-1) the most compressed front point within it is
 scored on the 10,000 test images and reported there (points chosen on validation, reported on
-test). Compression is float32 weight bits over the configuration's weight bits. Runs are stored
-in SQLite under `--runs` and resume when the script is started again.
+test). Compression is float32 weight bits over the configuration's weight bits. Every
+optimizer first scores the warm-start points (`optimizer.warm_start`, on by default): every
+layer at 16, 32 and 64 clusters; these uniform baselines are scored alone the same way, first,
+as the table's `uniform` rows. Runs are stored in SQLite under `--runs` and resume when the
+script is started again.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from dse import Problem, minimize  # noqa: E402
+from dse.study._points import warm_start_points  # noqa: E402
 from evaluators import AccuracyEvaluator, Configuration  # noqa: E402
 
 SHARED = {
@@ -133,30 +137,49 @@ def run(args: argparse.Namespace, data: dict[str, Any], label: str, optimizer: d
     return row
 
 
+def _single(problem: Problem, configuration: Configuration, label: str) -> dict:
+    """One configuration scored on the whole validation split and on test, like a chosen
+    point: its compression and both losses (points of top-1)."""
+    assert problem.workload is not None
+    row: dict[str, Any] = {"run": label}
+    float_bits = problem.cost_model.cost(Configuration()).values["weight_bits"]
+    row["x"] = float_bits / problem.cost_model.cost(configuration).values["weight_bits"]
+    for split in ("validation", "test"):
+        scorer = AccuracyEvaluator(problem.workload, split=split, batch_size=1000)
+        loss = scorer.reference().accuracy - scorer.score(configuration).accuracy
+        row[f"{split}_loss"] = 100 * loss
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def uniform(args: argparse.Namespace) -> list[dict]:
+    """Every layer's weights shared at one codebook size, for each size of the optimizers'
+    warm start (`UNIFORM_CLUSTERS` clamped into the space's range): the baselines a per-layer
+    search has to beat."""
+    data = copy.deepcopy(SHARED)
+    data["study"]["name"] = "uniform"
+    problem = _problem(data, Path(args.runs))
+    space = problem.space
+    rows = []
+    for params in warm_start_points(space):
+        clusters = sorted({v for k, v in params.items() if k.endswith(".clusters")})
+        label = f"uniform, {'/'.join(map(str, clusters))} clusters"
+        rows.append(_single(problem, space.decode(space.complete(params)), label))
+    return rows
+
+
 def ptq8(args: argparse.Namespace) -> dict:
     """Uniform 8-bit post-training quantization (weights and activations) of the model."""
     data = copy.deepcopy(SHARED)
     data["search_space"] = copy.deepcopy(MIXED_SPACE)
     data["study"]["name"] = "ptq8"
     problem = _problem(data, Path(args.runs))
-    assert problem.workload is not None
     space = problem.space
     point = {}
     for var in space.variables:
         field = var.name.rsplit(".", 1)[1]
         point[var.name] = {"kind": "fixed", "bits": 8}.get(field, var.values()[0])
-    configuration = space.decode(point)
-    test = AccuracyEvaluator(problem.workload, split="test", batch_size=1000)
-    float_bits = problem.cost_model.cost(Configuration()).values["weight_bits"]
-    bits = problem.cost_model.cost(configuration).values["weight_bits"]
-    accuracy = test.score(configuration).accuracy
-    row = {
-        "run": "uniform 8-bit PTQ",
-        "x": float_bits / bits,
-        "test_loss": 100 * (test.reference().accuracy - accuracy),
-    }
-    print(json.dumps(row), flush=True)
-    return row
+    return _single(problem, space.decode(point), "uniform 8-bit PTQ")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rescore_margin < 0:
         parser.error("--rescore-margin: must be >= 0 points")
-    rows = []
+    rows = uniform(args) if args.seeds else []
     for seed in args.seeds:
         for name in args.optimizers:
             data = copy.deepcopy(SHARED)
@@ -202,9 +225,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("|---|---|---|---|---|---|")
     for row in rows:
-        if "x" in row:
-            ptq = f"{row['x']:.2f}x (- / {row['test_loss']:.2f})"
-            print(f"| {row['run']} | - | - | {ptq} | - | - |")
+        if "x" in row:  # a single point: the budgets it is within
+            validation = row.get("validation_loss")
+            losses = (
+                f"{'-' if validation is None else f'{validation:.2f}'} / {row['test_loss']:.2f}"
+            )
+            point = f"{row['x']:.2f}x ({losses})"
+            cells = [
+                point if validation is None or validation <= 100 * loss else "none"
+                for loss in BUDGETS
+            ]
+            print(f"| {row['run']} | 1 | - | {cells[0]} | {cells[1]} | - |")
             continue
         cells = []
         for loss in ("0.5", "0.2"):

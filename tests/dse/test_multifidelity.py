@@ -220,5 +220,5 @@ def test_new_study_warm_starts_from_a_stored_sensitivity_profile(
     result = run_study(config, path)
     base = {v.name: v.values()[0] for v in run.space.variables}
     wanted = [run.space.decode({**base, **point}).digest() for point in expected]
-    first = result.table.sort_values("number").head(2 + len(expected))  # after 8 and 16 bits
+    first = result.table.sort_values("number").head(2 + len(expected))  # after 8 bits, 16 clusters
     assert set(wanted) <= set(first["config_hash"])

@@ -125,12 +125,60 @@ def test_hybrid_switches_to_nsga2_and_records_its_phases(setup: Problem) -> None
 
 def test_warm_start_points_are_uniform_baselines(setup: Problem) -> None:
     points = warm_start_points(setup.space)
-    assert points == [  # 16 bits is clamped into [2, 5], the same point as 8: kept once
+    layers = ("conv2", "fc1", "fc2")
+    assert points == [  # 16 bits is clamped into [2, 5], the same point as 8: kept once;
+        # 16 to 256 clusters are all clamped into [2, 4]
         {
-            f"{layer}.weights.{field}": value
-            for layer in ("conv2", "fc1", "fc2")
-            for field, value in (("kind", "fixed"), ("bits", 5))
-        }
+            f"{layer}.weights.{f}": v
+            for layer in layers
+            for f, v in (("kind", "fixed"), ("bits", 5))
+        },
+        {
+            f"{layer}.weights.{f}": v
+            for layer in layers
+            for f, v in (("kind", "shared"), ("clusters", 4))
+        },
+    ]
+
+
+def test_warm_start_shares_every_layer_and_keeps_other_tensors_at_the_widest_baseline(
+    tmp_path: Path, study_output: Path
+) -> None:
+    space = {
+        "include": ["conv2", "fc1"],
+        "weights": {
+            "kinds": ["fixed", "shared"],
+            "bits": [2, 8],
+            "clusters": [8, 48],
+            "granularity": ["kernel", "layer"],
+        },
+        "activations": {"kinds": ["fixed"], "bits": [4, 12]},
+    }
+    data = study_dict("warm", study_output, search_space=space, optimizer={"kind": "random"})
+    path = write_study(tmp_path / "warm.yaml", data)
+    points = warm_start_points(Problem.from_config(load_study(path), path).space)
+
+    def point(weights: dict[str, Any], activation_bits: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for layer in ("conv2", "fc1"):
+            out |= {f"{layer}.weights.{f}": v for f, v in weights.items()}
+            out[f"{layer}.activations.bits"] = activation_bits
+        return out
+
+    shared = {"kind": "shared", "clusters": 0, "granularity": "layer"}
+    assert points == [
+        point({"kind": "fixed", "bits": 8}, 8),
+        point({"kind": "fixed", "bits": 8}, 12),  # 16 bits clamped into each range
+        point(shared | {"clusters": 16}, 12),
+        point(shared | {"clusters": 32}, 12),
+        point(shared | {"clusters": 48}, 12),  # 64 and 256 clamped into [8, 48]: once
+    ]
+    assert [list(p) for p in points[2:]] == [list(points[2])] * 3
+    assert list(points[2])[:4] == [  # the space's variable order
+        "conv2.weights.kind",
+        "conv2.weights.clusters",
+        "conv2.weights.granularity",
+        "conv2.activations.bits",
     ]
 
 

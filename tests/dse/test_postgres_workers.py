@@ -66,7 +66,7 @@ def test_workers_reconnect_when_the_server_restarts(
     assert main(["init", str(path)]) == 0  # in this process: no start-up to wait for
     out = capsys.readouterr().out
     assert out.startswith("study restarted initialized in postgresql://postgres@/restarted?")
-    assert "3 point(s) queued" in out  # the uniform 8- and 16-bit baselines, a design point
+    assert "3 point(s) queued" in out  # uniform 8 bits and 16 clusters, a design point
     workers = dse("worker", str(path), "--workers", "2")
     study = load(url, "restarted")
     wait_for(
