@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from dse import Problem, minimize  # noqa: E402
-from dse.study._points import warm_start_points  # noqa: E402
+from dse.study import warm_start_points  # noqa: E402
 from evaluators import AccuracyEvaluator, Configuration  # noqa: E402
 
 SHARED = {

@@ -1,10 +1,11 @@
-"""What a front is measured against: the float model and the uniform fixed-point baselines.
+"""What a front is measured against: the float model and the uniform baselines.
 
 The float32 model is not a point of any space; its accuracy is the study's reference and its
 costs are the cost model's price of the empty configuration. The uniform baselines are the
-trials a study scores first (every layer in fixed point at 8 bits, then at 16, clamped into
-each layer's range). From the float model come two relative measures every table and plot may
-use: the accuracy drop and the compression ratio of the weight memory.
+trials a study scores first (every layer in fixed point at 8 bits, then at 16, then every
+layer's weights shared at one codebook size, clamped into each layer's range). From the float
+model come two relative measures every table and plot may use: the accuracy drop and the
+compression ratio of the weight memory.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from evaluators import Configuration, FixedPoint
+from evaluators import Configuration, FixedPoint, WeightSharing
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,6 +76,26 @@ def uniform_width(configuration: Configuration | None) -> int | None:
     return widths.pop() if len(widths) == 1 else None
 
 
+def uniform_clusters(configuration: Configuration | None) -> int | None:
+    """The one codebook size of a configuration whose every layer's weights are shared, else
+    None.
+
+    Example:
+        >>> from evaluators import LayerConfig
+        >>> uniform_clusters(Configuration.of({"fc": LayerConfig(weights=WeightSharing(32))}))
+        32
+    """
+    if configuration is None or not len(configuration):
+        return None
+    sizes = set()
+    for name in configuration:
+        weights = configuration[name].weights
+        if not isinstance(weights, WeightSharing):
+            return None
+        sizes.add(weights.clusters)
+    return sizes.pop() if len(sizes) == 1 else None
+
+
 def _all_fixed(configuration: Configuration | None) -> bool:
     if configuration is None or not len(configuration):
         return False
@@ -87,11 +108,13 @@ def _all_fixed(configuration: Configuration | None) -> bool:
 
 
 def uniform_baselines(records: tuple[TrialRecord, ...]) -> list[Baseline]:
-    """The uniform 8- and 16-bit fixed-point trials of a study, when it scored them.
+    """The uniform baselines a study scored: fixed point at 8 and 16 bits, then weights shared
+    at one codebook size.
 
     The study's warm start scores them first, in that order (a 16-bit baseline clamped into a
     narrower space says so in its label); failing that, any evaluated trial whose formats are
-    all fixed point at exactly 8 or 16 bits is taken.
+    all fixed point at exactly 8 or 16 bits is taken. Shared baselines are only the warm
+    start's (`uniform 32 clusters`), in the order scored.
     """
     done = [r for r in records if r.evaluated and r.values is not None]
     warm = [r for r in done if r.warm_start and _all_fixed(r.configuration)]
@@ -102,12 +125,17 @@ def uniform_baselines(records: tuple[TrialRecord, ...]) -> list[Baseline]:
         if actual != width:
             label += f" (clamped: {_widths(record.configuration)} bits)"
         found.append(Baseline(label, dict(record.metrics), record.number))
-    if found:
-        return found
-    for width in UNIFORM_WIDTHS:
-        record = next((r for r in done if uniform_width(r.configuration) == width), None)
-        if record is not None:
-            found.append(Baseline(f"uniform {width}-bit", dict(record.metrics), record.number))
+    if not found:
+        for width in UNIFORM_WIDTHS:
+            record = next((r for r in done if uniform_width(r.configuration) == width), None)
+            if record is not None:
+                label = f"uniform {width}-bit"
+                found.append(Baseline(label, dict(record.metrics), record.number))
+    for record in done:
+        clusters = uniform_clusters(record.configuration) if record.warm_start else None
+        if clusters is not None:
+            label = f"uniform {clusters} clusters"
+            found.append(Baseline(label, dict(record.metrics), record.number))
     return found
 
 
@@ -125,7 +153,7 @@ def _widths(configuration: Configuration | None) -> str:
 
 
 def baselines(result: StudyResult) -> tuple[Baseline, ...]:
-    """The float32 model, then the uniform fixed-point baselines the study scored."""
+    """The float32 model, then the uniform baselines the study scored."""
     base = Baseline("float32", float_metrics(result))
     uniform = uniform_baselines(result.records)
     ratio = _float_weight_bits(result)

@@ -5,6 +5,7 @@ from dse.study._build import build_problem, load_workload, output_dir
 from dse.study._init import InitResult, init_study
 from dse.study._minimize import collect_result, minimize
 from dse.study._optimize import LoopState, derive_seed, optimize, reference_point
+from dse.study._points import warm_start_points
 from dse.study._problem import Evaluation, Problem
 from dse.study._runner import run_study
 from dse.study._sensitivity import SensitivityRun, run_sensitivity
@@ -43,4 +44,5 @@ __all__ = [
     "run_worker",
     "run_worker_job",
     "run_workers",
+    "warm_start_points",
 ]

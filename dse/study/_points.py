@@ -62,12 +62,13 @@ def warm_start_points(
     Uniform baselines first: every layer in fixed point at each of `UNIFORM_BITS`, then every
     layer's weights shared at each of `UNIFORM_CLUSTERS` clusters per codebook (at layer
     granularity when the space offers it, the other tensors at the widest fixed-point
-    baseline), each value clamped into the layer's range. A tensor that cannot take the
-    baseline's kind is left to the sampler, as are variables the baseline does not name. They
-    anchor the accurate end of the front, which samplers starting from uniform random points
-    reach last: in a per-layer space of 22 codebook sizes, 500 bayesian trials (seed 0) found
-    nothing as good as every layer at 32 clusters (docs/benchmarks.md). Then, with a sensitivity
-    `profile`, its per-layer pruned candidates. Duplicates are dropped. The float32 model is
+    baseline), each value clamped into the layer's range (the nearest value a pruned space
+    kept). A tensor that cannot take the baseline's kind is left to the sampler, as are
+    variables the baseline does not name. They anchor the accurate end of the front, which
+    samplers starting from uniform random points reach last: in a per-layer space of 22
+    codebook sizes, 500 bayesian trials (seed 0) found nothing as good as every layer at 32
+    clusters (docs/benchmarks.md). Then, with a sensitivity `profile`, its per-layer pruned
+    candidates. Duplicates are dropped. The float32 model is
     not a point of the space; it sets the hypervolume reference (`reference_point`).
     """
     by_name = {v.name: v for v in space.variables}
@@ -79,8 +80,9 @@ def warm_start_points(
         return kind.choices if kind is not None else (constants.get(f"{prefix}.kind"),)
 
     def clamp(name: str, value: int) -> int:
-        var = by_name[name]
-        return min(max(value, var.low), var.high)
+        """The value of `name` nearest `value` (the larger on a tie): clamped into an integer
+        range, or among the values a pruned space kept."""
+        return min(by_name[name].values(), key=lambda v: (abs(v - value), -v))
 
     def fixed(prefix: str, bits: int) -> dict[str, Any]:
         if "fixed" not in kinds(prefix):

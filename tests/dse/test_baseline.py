@@ -1,8 +1,11 @@
 """The built-in example's front, reproduced exactly from its seed (committed baseline).
 
 `tests/dse/data/lenet_digits_pareto_baseline.csv` is the pareto.csv that
-`python -m dse run examples/lenet_digits.yaml` wrote before the typed-core refactor; every
-later version must find the same configurations with the same values.
+`python -m dse run examples/lenet_digits.yaml` writes; every later version must find the same
+configurations with the same values. Written before the typed-core refactor, and again when the
+warm start gained the uniform weight-sharing baselines (16, 32 and 64 clusters: three more
+first trials, so a different search; front of 14 both times, final hypervolume 573,964 before
+and 575,615 after).
 """
 
 from __future__ import annotations

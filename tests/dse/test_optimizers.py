@@ -22,8 +22,9 @@ from dse.optimizers import available_optimizers, get_optimizer, population_size
 from dse.storage import read_records, records
 from dse.study import Problem, derive_seed, optimize
 from dse.study._optimize import count_complete, warm_start_points
-from evaluators import layer_shapes
+from evaluators import LayerConfig, WeightSharing, layer_shapes
 from results import ParetoFront
+from search_spaces import prune_space
 from tests.conftest import SAMPLER_SETTINGS, study_dict, write_study
 
 SPACE = {  # 3 layers x (fixed 2-5 bits | shared 2-4 clusters): 13,824 points
@@ -180,6 +181,19 @@ def test_warm_start_shares_every_layer_and_keeps_other_tensors_at_the_widest_bas
         "conv2.weights.granularity",
         "conv2.activations.bits",
     ]
+
+
+def test_warm_start_takes_the_nearest_codebook_size_a_pruned_space_kept(setup: Problem) -> None:
+    # conv2 keeps k = 2 and 4 (3 loses more than 4 at the same 2-bit index): not a range
+    drops = {
+        ("conv2", LayerConfig(weights=WeightSharing(k))): d for k, d in [(2, 0), (3, 1), (4, 0)]
+    }
+    space = prune_space(setup.space, drops, gate=0.01)
+    clusters = next(v for v in space.variables if v.name == "conv2.weights.clusters")
+    assert clusters.kind == "categorical" and clusters.choices == (2, 4)
+    shared = [p for p in warm_start_points(space) if "conv2.weights.clusters" in p]
+    assert [p["conv2.weights.clusters"] for p in shared] == [4]  # 16 to 256: nearest is 4
+    assert all(space.decode(space.complete(p)) is not None for p in shared)
 
 
 def test_grid_reproduces_the_exhaustive_front(tmp_path: Path, study_output: Path) -> None:

@@ -215,7 +215,7 @@ def test_front_layers_match_the_configurations_and_add_up_to_the_totals(hardware
     assert [r["lut"] for r in shown] == pytest.approx(list(expected["lut"]))
 
 
-def test_baselines_are_the_float_model_and_the_uniform_8_bit_trial(bits) -> None:
+def test_baselines_are_the_float_model_and_the_uniform_warm_start_trials(bits) -> None:
     result, _ = bits
     marks = baselines(result)
     assert marks[0].label == "float32" and marks[0].number is None
@@ -231,6 +231,14 @@ def test_baselines_are_the_float_model_and_the_uniform_8_bit_trial(bits) -> None
     assert uniform["uniform 8-bit"].values["compression_ratio"] == pytest.approx(
         float_bits / record.metrics["weight_bits"]
     )
+    # clusters [2, 32]: the warm start's 16 and 32 (64 and 256 clamped to 32), in that order
+    assert [m.label for m in marks[2:]] == ["uniform 16 clusters", "uniform 32 clusters"]
+    for mark, clusters in zip(marks[2:], (16, 32), strict=True):
+        record = result.records[mark.number]
+        assert record.warm_start
+        shared = {layer.weights for _, layer in record.configuration.layers}
+        assert {(type(w).__name__, w.clusters) for w in shared} == {("WeightSharing", clusters)}
+        assert mark.values["weight_bits"] == record.metrics["weight_bits"]
 
 
 def test_select_points_filters_the_front_like_pandas(bits) -> None:
