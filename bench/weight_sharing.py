@@ -4,6 +4,8 @@
     python bench/weight_sharing.py --runs runs/bench_ws --mixed    # + fixed/float/shared and
                                                                    #   activations, vs 8-bit PTQ
     python bench/weight_sharing.py --runs runs/bench_ws --mixed --seeds   # only the latter
+    python bench/weight_sharing.py --runs runs/bench_ws --seeds --uniform 24 48
+                                            # only every layer at 24, then 48 clusters
 
 Every layer's weights are shared (k per layer, layer granularity, float32 codebooks); accuracy
 is scored exactly on the first `--subset` validation images, weight memory counts indices and
@@ -153,16 +155,21 @@ def _single(problem: Problem, configuration: Configuration, label: str) -> dict:
 
 
 def uniform(args: argparse.Namespace) -> list[dict]:
-    """Every layer's weights shared at one codebook size, for each size of the optimizers'
-    warm start (`UNIFORM_CLUSTERS` clamped into the space's range): the baselines a per-layer
-    search has to beat."""
+    """Every layer's weights shared at one codebook size, for each of `--uniform` (default:
+    the sizes of the optimizers' warm start, `UNIFORM_CLUSTERS` clamped into the space's
+    range): the baselines a per-layer search has to beat."""
     data = copy.deepcopy(SHARED)
     data["study"]["name"] = "uniform"
     problem = _problem(data, Path(args.runs))
     space = problem.space
+    names = [v.name for v in space.variables if v.name.endswith(".clusters")]
+    if args.uniform:
+        points = [dict.fromkeys(names, k) for k in args.uniform]
+    else:
+        points = warm_start_points(space)
     rows = []
-    for params in warm_start_points(space):
-        clusters = sorted({v for k, v in params.items() if k.endswith(".clusters")})
+    for params in points:
+        clusters = sorted({params[name] for name in names if name in params})
         label = f"uniform, {'/'.join(map(str, clusters))} clusters"
         rows.append(_single(problem, space.decode(space.complete(params)), label))
     return rows
@@ -193,6 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--optimizers", nargs="+", default=list(OPTIMIZERS))
     parser.add_argument("--mixed", action="store_true")
     parser.add_argument(
+        "--uniform",
+        type=int,
+        nargs="*",
+        help="codebook sizes of the uniform rows (default: the warm start's)",
+    )
+    parser.add_argument(
         "--rescore-margin",
         type=float,
         default=1.0,
@@ -208,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rescore_margin < 0:
         parser.error("--rescore-margin: must be >= 0 points")
-    rows = uniform(args) if args.seeds else []
+    rows = uniform(args) if args.seeds or args.uniform else []
     for seed in args.seeds:
         for name in args.optimizers:
             data = copy.deepcopy(SHARED)
