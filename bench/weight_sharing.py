@@ -156,14 +156,17 @@ def _single(problem: Problem, configuration: Configuration, label: str) -> dict:
 
 def uniform(args: argparse.Namespace) -> list[dict]:
     """Every layer's weights shared at one codebook size, for each of `--uniform` (default:
-    the sizes of the optimizers' warm start, `UNIFORM_CLUSTERS` clamped into the space's
-    range): the baselines a per-layer search has to beat."""
+    the sizes of the optimizers' warm start, 16, 32, 64 and 256 clamped into the space's
+    range, duplicates dropped): the baselines a per-layer search has to beat."""
     data = copy.deepcopy(SHARED)
     data["study"]["name"] = "uniform"
     problem = _problem(data, Path(args.runs))
     space = problem.space
     names = [v.name for v in space.variables if v.name.endswith(".clusters")]
     if args.uniform:
+        allowed = next(v for v in space.variables if v.name == names[0]).values()  # all alike
+        if any(k not in allowed for k in args.uniform):
+            raise SystemExit(f"--uniform: sizes must be in {allowed[0]}..{allowed[-1]}")
         points = [dict.fromkeys(names, k) for k in args.uniform]
     else:
         points = warm_start_points(space)

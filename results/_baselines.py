@@ -77,23 +77,29 @@ def uniform_width(configuration: Configuration | None) -> int | None:
 
 
 def uniform_clusters(configuration: Configuration | None) -> int | None:
-    """The one codebook size of a configuration whose every layer's weights are shared, else
-    None.
+    """The one codebook size of a configuration whose layers share their weights at one k
+    (layers whose weights cannot be shared in fixed point; layers without weights, such as
+    additions and pooling, ignored), else None.
 
     Example:
         >>> from evaluators import LayerConfig
         >>> uniform_clusters(Configuration.of({"fc": LayerConfig(weights=WeightSharing(32))}))
         32
     """
-    if configuration is None or not len(configuration):
+    if configuration is None:
         return None
     sizes = set()
     for name in configuration:
         weights = configuration[name].weights
-        if not isinstance(weights, WeightSharing):
+        if isinstance(weights, WeightSharing):
+            sizes.add(weights.clusters)
+        elif weights is not None and not isinstance(weights, FixedPoint):
             return None
-        sizes.add(weights.clusters)
     return sizes.pop() if len(sizes) == 1 else None
+
+
+def _fixed_weights(configuration: Configuration) -> int:
+    return sum(isinstance(configuration[n].weights, FixedPoint) for n in configuration)
 
 
 def _all_fixed(configuration: Configuration | None) -> bool:
@@ -114,7 +120,8 @@ def uniform_baselines(records: tuple[TrialRecord, ...]) -> list[Baseline]:
     The study's warm start scores them first, in that order (a 16-bit baseline clamped into a
     narrower space says so in its label); failing that, any evaluated trial whose formats are
     all fixed point at exactly 8 or 16 bits is taken. Shared baselines are only the warm
-    start's (`uniform 32 clusters`), in the order scored.
+    start's, in the order scored: `uniform 32 clusters`, with `(1 fixed-point layer)` where
+    a layer's weights could not be shared; one per label.
     """
     done = [r for r in records if r.evaluated and r.values is not None]
     warm = [r for r in done if r.warm_start and _all_fixed(r.configuration)]
@@ -133,8 +140,14 @@ def uniform_baselines(records: tuple[TrialRecord, ...]) -> list[Baseline]:
                 found.append(Baseline(label, dict(record.metrics), record.number))
     for record in done:
         clusters = uniform_clusters(record.configuration) if record.warm_start else None
-        if clusters is not None:
-            label = f"uniform {clusters} clusters"
+        if clusters is None:
+            continue
+        assert record.configuration is not None
+        label = f"uniform {clusters} clusters"
+        fixed = _fixed_weights(record.configuration)
+        if fixed:
+            label += f" ({fixed} fixed-point layer{'s' if fixed > 1 else ''})"
+        if label not in {b.label for b in found}:  # a design point alike: the first one
             found.append(Baseline(label, dict(record.metrics), record.number))
     return found
 

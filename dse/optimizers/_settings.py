@@ -15,7 +15,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 class OptimizerSettings(BaseModel):
     """Settings every optimizer shares.
 
-    `warm_start` enqueues the uniform baselines (every layer at 8 bits, then at 16 bits,
+    `warm_start` enqueues the uniform baselines (`dse.study.warm_start_points`: every layer at
+    8 bits, then at 16 bits, then every layer's weights shared at 16, 32, 64 and 256 clusters,
     clamped into each layer's range) before the sampler's own proposals, once, when the study
     is new: they anchor the high-accuracy end of the front that samplers reach last. With a
     stored sensitivity profile (`dse sensitivity`), one point per accuracy-drop gate follows.

@@ -18,7 +18,7 @@
     infeasible: "#D55E00",
     pair: "#0072B2",
     float32: "#000000",
-    uniform: ["#E69F00", "#009E73", "#CC79A7"],
+    uniform: ["#E69F00", "#009E73", "#CC79A7", "#56B4E9"],
     selected: "#D55E00",
   };
   var PLOT_CONFIG = {

@@ -107,15 +107,15 @@
 
   function baselineTraces(xName, yName) {
     var traces = [];
-    var symbols = ["triangle-up", "square", "diamond"];
+    var symbols = ["triangle-up", "square", "diamond", "hexagon", "pentagon", "triangle-down"];
     var positions = ["top left", "bottom right", "top right"];
     var uniform = 0;
     info.baselines.forEach(function (b, k) {
       var x = b.values[xName], y = b.values[yName];
       if (x === undefined || y === undefined || x === null || y === null) return;
       var isFloat = b.number === null;
-      var color = isFloat ? COLORS.float32 : COLORS.uniform[uniform % 3];
-      var symbol = isFloat ? "star" : symbols[uniform % 3];
+      var color = isFloat ? COLORS.float32 : COLORS.uniform[uniform % COLORS.uniform.length];
+      var symbol = isFloat ? "star" : symbols[uniform % symbols.length];
       if (!isFloat) uniform += 1;
       traces.push({
         type: "scatter",

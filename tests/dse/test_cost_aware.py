@@ -281,6 +281,26 @@ def test_a_failed_configuration_is_not_proposed_again(setup: Problem) -> None:
     assert len(set(failed)) == 3
 
 
+def test_each_candidate_is_weighed_by_its_probability_of_feasibility(setup: Problem) -> None:
+    from dse.optimizers._surrogate import Warp
+
+    sampler = CostAwareSampler(setup.space, setup, n_startup_trials=1, seed=0)
+    front = np.array([[-0.9, 100.0]])  # minimization form: -accuracy, weight bits
+    reference = np.array([0.0, 200.0])
+    # as accurate as the front and cheaper (hypervolume +45, +18), and dominated (+0)
+    mean = np.array([[-0.9, 50.0], [-0.9, 80.0], [-0.5, 150.0]])
+    std = np.array([[0.01, 0.0], [0.01, 0.0], [0.01, 0.0]])
+    modeled, warps = np.array([0]), {0: Warp(front[:, 0])}
+
+    def ranked(feasibility: list[float]) -> list[int]:
+        order = sampler._ranked(front, reference, mean, std, modeled, warps, np.array(feasibility))
+        return [int(i) for i in order]
+
+    assert ranked([1.0, 1.0, 1.0]) == [0, 1]  # the dominated one never ranks
+    assert ranked([0.3, 1.0, 1.0]) == [1, 0]  # 0.3 x 45 < 18
+    assert ranked([0.5, 1.0, 1.0]) == [0, 1]  # 0.5 x 45 > 18
+
+
 def test_feasibility_of_a_scored_constraint_ranks_unseen_configurations(
     tmp_path: Path, study_output: Path
 ) -> None:
@@ -296,7 +316,13 @@ def test_feasibility_of_a_scored_constraint_ranks_unseen_configurations(
     assert violations.shape == (20, 1) and 0 < (violations <= 0).sum() < 20
     sampler = CostAwareSampler(setup.space, setup, n_startup_trials=8, seed=0)
     x_train = sampler._features([setup.space.canonical(t.params) for t in done])
-    unseen = [setup.space.canonical(p) for p in setup.space.sample(60, 100)]
+    scored = {records.config_hash(t) for t in done}
+    unseen = [
+        setup.space.canonical(p)
+        for p in setup.space.sample(80, 100)
+        if setup.space.decode(p).digest() not in scored
+    ][:60]
+    assert len(unseen) == 60
     probability = sampler._feasibility(x_train, violations, sampler._features(unseen))
     feasible = np.array([setup.evaluate(p).objectives[0] >= 0.9 for p in unseen])
     assert 0 < feasible.sum() < len(feasible)

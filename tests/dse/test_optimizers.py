@@ -20,8 +20,8 @@ from dse import StudyFileError, load_study, run_study
 from dse.config._schema import OptimizerSection
 from dse.optimizers import available_optimizers, get_optimizer, population_size
 from dse.storage import read_records, records
-from dse.study import Problem, derive_seed, optimize
-from dse.study._optimize import count_complete, warm_start_points
+from dse.study import Problem, derive_seed, optimize, warm_start_points
+from dse.study._optimize import count_complete
 from evaluators import LayerConfig, WeightSharing, layer_shapes
 from results import ParetoFront
 from search_spaces import prune_space
@@ -157,7 +157,8 @@ def test_warm_start_shares_every_layer_and_keeps_other_tensors_at_the_widest_bas
     }
     data = study_dict("warm", study_output, search_space=space, optimizer={"kind": "random"})
     path = write_study(tmp_path / "warm.yaml", data)
-    points = warm_start_points(Problem.from_config(load_study(path), path).space)
+    space_of_points = Problem.from_config(load_study(path), path).space
+    points = warm_start_points(space_of_points)
 
     def point(weights: dict[str, Any], activation_bits: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -182,18 +183,18 @@ def test_warm_start_shares_every_layer_and_keeps_other_tensors_at_the_widest_bas
         "conv2.activations.bits",
     ]
 
-
-def test_warm_start_takes_the_nearest_codebook_size_a_pruned_space_kept(setup: Problem) -> None:
-    # conv2 keeps k = 2 and 4 (3 loses more than 4 at the same 2-bit index): not a range
-    drops = {
-        ("conv2", LayerConfig(weights=WeightSharing(k))): d for k, d in [(2, 0), (3, 1), (4, 0)]
-    }
-    space = prune_space(setup.space, drops, gate=0.01)
-    clusters = next(v for v in space.variables if v.name == "conv2.weights.clusters")
-    assert clusters.kind == "categorical" and clusters.choices == (2, 4)
-    shared = [p for p in warm_start_points(space) if "conv2.weights.clusters" in p]
-    assert [p["conv2.weights.clusters"] for p in shared] == [4]  # 16 to 256: nearest is 4
-    assert all(space.decode(space.complete(p)) is not None for p in shared)
+    # A pruned space keeps one k per index width (here 8, 12, 20, 40 for conv2): not a range.
+    # Each baseline takes the largest kept k not above it, so no index grows past its width.
+    drops = {("conv2", LayerConfig(weights=WeightSharing(k))): 1.0 for k in range(8, 49)}
+    drops |= {("conv2", LayerConfig(weights=WeightSharing(k))): 0.0 for k in (8, 12, 20, 40)}
+    pruned = prune_space(space_of_points, drops, gate=0.01)
+    clusters = next(v for v in pruned.variables if v.name == "conv2.weights.clusters")
+    assert clusters.kind == "categorical" and clusters.choices == (8, 12, 20, 40)
+    shared = [p for p in warm_start_points(pruned) if p.get("conv2.weights.kind") == "shared"]
+    assert [p["conv2.weights.clusters"] for p in shared] == [12, 20, 40]  # 256: 40 again
+    assert [p["fc1.weights.clusters"] for p in shared] == [16, 32, 48]  # not pruned
+    for point in shared:
+        pruned.decode(pruned.complete(point))  # a point of the space
 
 
 def test_grid_reproduces_the_exhaustive_front(tmp_path: Path, study_output: Path) -> None:

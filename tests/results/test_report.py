@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from dse import Problem, minimize
-from evaluators import FixedPoint, FloatFormat, Workload
+from evaluators import Configuration, FixedPoint, FloatFormat, Workload
 from results import (
     StudyResult,
     TrialRecord,
@@ -239,6 +239,23 @@ def test_baselines_are_the_float_model_and_the_uniform_warm_start_trials(bits) -
         shared = {layer.weights for _, layer in record.configuration.layers}
         assert {(type(w).__name__, w.clusters) for w in shared} == {("WeightSharing", clusters)}
         assert mark.values["weight_bits"] == record.metrics["weight_bits"]
+
+
+def test_uniform_clusters_ignores_weightless_layers_and_accepts_fixed_point_weights() -> None:
+    from evaluators import LayerConfig, WeightSharing
+    from results._baselines import uniform_clusters
+
+    def of(**layers: LayerConfig) -> Configuration:
+        return Configuration.of(layers)
+
+    add = LayerConfig(activations=FixedPoint(16, 6))  # an addition: no weights
+    shared = LayerConfig(weights=WeightSharing(32), activations=FixedPoint(16, 6))
+    first = LayerConfig(weights=FixedPoint(16, 3))  # a layer that cannot be shared
+    assert uniform_clusters(of(conv1=first, conv2=shared, add=add, fc=shared)) == 32
+    other = LayerConfig(weights=WeightSharing(16))
+    assert uniform_clusters(of(conv2=shared, fc=other)) is None  # two sizes
+    assert uniform_clusters(of(conv2=shared, fc=LayerConfig(weights=FloatFormat(4, 3)))) is None
+    assert uniform_clusters(of(conv1=first, add=add)) is None  # nothing shared
 
 
 def test_select_points_filters_the_front_like_pandas(bits) -> None:
