@@ -139,19 +139,29 @@ def run(args: argparse.Namespace, data: dict[str, Any], label: str, optimizer: d
     return row
 
 
-def _single(problem: Problem, configuration: Configuration, label: str) -> dict:
-    """One configuration scored on the whole validation split and on test, like a chosen
-    point: its compression and both losses (points of top-1)."""
-    assert problem.workload is not None
-    row: dict[str, Any] = {"run": label}
-    float_bits = problem.cost_model.cost(Configuration()).values["weight_bits"]
-    row["x"] = float_bits / problem.cost_model.cost(configuration).values["weight_bits"]
-    for split in ("validation", "test"):
-        scorer = AccuracyEvaluator(problem.workload, split=split, batch_size=1000)
-        loss = scorer.reference().accuracy - scorer.score(configuration).accuracy
-        row[f"{split}_loss"] = 100 * loss
-    print(json.dumps(row), flush=True)
-    return row
+class _Single:
+    """Scores single configurations of one problem like a chosen point (the whole validation
+    split, then test): compression and both losses in points of top-1. The float model's
+    accuracies and weight bits are computed once."""
+
+    def __init__(self, problem: Problem) -> None:
+        assert problem.workload is not None
+        self.problem = problem
+        self.scorers = {
+            split: AccuracyEvaluator(problem.workload, split=split, batch_size=1000)
+            for split in ("validation", "test")
+        }
+        self.reference = {split: e.reference().accuracy for split, e in self.scorers.items()}
+        self.float_bits = problem.cost_model.cost(Configuration()).values["weight_bits"]
+
+    def __call__(self, configuration: Configuration, label: str) -> dict:
+        bits = self.problem.cost_model.cost(configuration).values["weight_bits"]
+        row: dict[str, Any] = {"run": label, "x": self.float_bits / bits}
+        for split, scorer in self.scorers.items():
+            loss = self.reference[split] - scorer.score(configuration).accuracy
+            row[f"{split}_loss"] = 100 * loss
+        print(json.dumps(row), flush=True)
+        return row
 
 
 def uniform(args: argparse.Namespace) -> list[dict]:
@@ -170,11 +180,12 @@ def uniform(args: argparse.Namespace) -> list[dict]:
         points = [dict.fromkeys(names, k) for k in args.uniform]
     else:
         points = warm_start_points(space)
+    single = _Single(problem)
     rows = []
     for params in points:
         clusters = sorted({params[name] for name in names if name in params})
         label = f"uniform, {'/'.join(map(str, clusters))} clusters"
-        rows.append(_single(problem, space.decode(space.complete(params)), label))
+        rows.append(single(space.decode(space.complete(params)), label))
     return rows
 
 
@@ -189,7 +200,7 @@ def ptq8(args: argparse.Namespace) -> dict:
     for var in space.variables:
         field = var.name.rsplit(".", 1)[1]
         point[var.name] = {"kind": "fixed", "bits": 8}.get(field, var.values()[0])
-    return _single(problem, space.decode(point), "uniform 8-bit PTQ")
+    return _Single(problem)(space.decode(point), "uniform 8-bit PTQ")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -241,16 +252,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("|---|---|---|---|---|---|")
     for row in rows:
-        if "x" in row:  # a single point: the budgets it is within
-            validation = row.get("validation_loss")
-            losses = (
-                f"{'-' if validation is None else f'{validation:.2f}'} / {row['test_loss']:.2f}"
-            )
+        if "x" in row:  # a single point: in the budgets its validation loss is within
+            losses = f"{row['validation_loss']:.2f} / {row['test_loss']:.2f}"
             point = f"{row['x']:.2f}x ({losses})"
-            cells = [
-                point if validation is None or validation <= 100 * loss else "none"
-                for loss in BUDGETS
-            ]
+            cells = [point if row["validation_loss"] <= 100 * b else "none" for b in BUDGETS]
             print(f"| {row['run']} | 1 | - | {cells[0]} | {cells[1]} | - |")
             continue
         cells = []

@@ -76,50 +76,40 @@ def warm_start_points(
     """
     by_name = {v.name: v for v in space.variables}
     constants = dict(space.constants)
-    prefixes = sorted({name.rpartition(".")[0] for name in by_name})
+    prefixes = list(dict.fromkeys(name.rpartition(".")[0] for name in by_name))  # space order
 
     def kinds(prefix: str) -> tuple[Any, ...]:
         kind = by_name.get(f"{prefix}.kind")
         return kind.choices if kind is not None else (constants.get(f"{prefix}.kind"),)
 
-    def clamp(name: str, value: int) -> int:
-        values = by_name[name].values()
-        return max((v for v in values if v <= value), default=min(values))
+    def baseline(prefix: str, kind: str, field: str, value: int) -> dict[str, Any]:
+        """`prefix` at `kind` with `field` clamped to `value` (the variables the space has)."""
+        point: dict[str, Any] = {}
+        if f"{prefix}.kind" in by_name:
+            point[f"{prefix}.kind"] = kind
+        if (var := by_name.get(f"{prefix}.{field}")) is not None:
+            values = var.values()
+            point[var.name] = max((v for v in values if v <= value), default=min(values))
+        granularity = by_name.get(f"{prefix}.granularity")
+        if kind == "shared" and granularity is not None and "layer" in granularity.choices:
+            point[granularity.name] = "layer"
+        return point
 
     def fixed(prefix: str, bits: int) -> dict[str, Any]:
-        if "fixed" not in kinds(prefix):
-            return {}
-        point: dict[str, Any] = {}
-        if f"{prefix}.kind" in by_name:
-            point[f"{prefix}.kind"] = "fixed"
-        if f"{prefix}.bits" in by_name:
-            point[f"{prefix}.bits"] = clamp(f"{prefix}.bits", bits)
-        return point
-
-    def shared(prefix: str, clusters: int) -> dict[str, Any]:
-        point: dict[str, Any] = {}
-        if f"{prefix}.kind" in by_name:
-            point[f"{prefix}.kind"] = "shared"
-        if f"{prefix}.clusters" in by_name:
-            point[f"{prefix}.clusters"] = clamp(f"{prefix}.clusters", clusters)
-        granularity = by_name.get(f"{prefix}.granularity")
-        if granularity is not None and "layer" in granularity.choices:
-            point[f"{prefix}.granularity"] = "layer"
-        return point
+        return baseline(prefix, "fixed", "bits", bits) if "fixed" in kinds(prefix) else {}
 
     points: list[dict[str, Any]] = []
     for bits in UNIFORM_BITS:
         points.append({k: v for prefix in prefixes for k, v in fixed(prefix, bits).items()})
-    sharing = [p for p in prefixes if p.endswith(".weights") and "shared" in kinds(p)]
+    sharing = {p for p in prefixes if p.endswith(".weights") and "shared" in kinds(p)}
     for clusters in UNIFORM_CLUSTERS if sharing else ():
-        point = {}
+        point: dict[str, Any] = {}
         for prefix in prefixes:
             if prefix in sharing:
-                point.update(shared(prefix, clusters))
+                point |= baseline(prefix, "shared", "clusters", clusters)
             else:
-                point.update(fixed(prefix, max(UNIFORM_BITS)))
+                point |= fixed(prefix, max(UNIFORM_BITS))
         points.append(point)
-    points = [{name: p[name] for name in by_name if name in p} for p in points]  # space order
     if profile is not None:
         points.extend(dict(p) for p in profile.candidates(space))
     unique: list[dict[str, Any]] = []
