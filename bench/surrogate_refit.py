@@ -1,0 +1,105 @@
+"""Cost of the Bayesian sampler's GP hyperparameter refits at a 500-trial study's scale.
+
+Run ``python bench/surrogate_refit.py [--trials 250] [--inputs 150]``; prints a markdown table.
+The GP is the sampler's (`dse.optimizers._surrogate`: Matérn-5/2, one length scale per input,
+a white-noise floor), fitted on a synthetic objective of the study's shape: ``--trials`` rows
+(MAX_FIT_POINTS, the most a refit uses) of ``--inputs`` encoded inputs in [0, 1] (the example
+study's space encodes to about 150), a value that depends on a tenth of them through a tanh,
+plus 1 % noise; seed 0. Rows, side by side in one process:
+
+* first fit: unit length scales plus one random start, L-BFGS to convergence, on 80 % of the
+  rows (the fit a refit starts from);
+* refit, before: from the first fit's optimum plus one random start, both to convergence;
+* refit from the first fit's optimum alone, to convergence;
+* refit, now: from the first fit's optimum plus one random start, each stopped after
+  REFIT_ITERATIONS.
+
+Each row: seconds, L-BFGS iterations, log marginal likelihood on the rows (higher is better).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
+
+from dse.optimizers._surrogate import REFIT_ITERATIONS  # noqa: E402
+
+
+def _lbfgs(max_iterations: int, iterations: list[int]):
+    def optimize(objective, theta, bounds):
+        result = minimize(
+            objective,
+            theta,
+            method="L-BFGS-B",
+            jac=True,
+            bounds=bounds,
+            options={"maxiter": max_iterations},
+        )
+        iterations.append(int(result.nit))
+        return result.x, float(result.fun)
+
+    return optimize
+
+
+def _fit(kernel, x, y, *, max_iterations: int, restarts: int):
+    iterations: list[int] = []
+    start = time.perf_counter()
+    gp = GaussianProcessRegressor(
+        kernel,
+        normalize_y=True,
+        optimizer=_lbfgs(max_iterations, iterations),
+        n_restarts_optimizer=restarts,
+        random_state=0,
+    ).fit(x, y)
+    seconds = time.perf_counter() - start
+    return gp, seconds, "+".join(map(str, iterations))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=250)
+    parser.add_argument("--inputs", type=int, default=150)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    x = rng.random((args.trials, args.inputs))
+    weights = rng.standard_normal(args.inputs) * (rng.random(args.inputs) < 0.1)
+    y = np.tanh(x @ weights) + 0.01 * rng.standard_normal(args.trials)
+    kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
+        np.ones(args.inputs), (1e-2, 1e2), nu=2.5
+    ) + WhiteKernel(1e-6, (1e-9, 1e-3))
+    first = int(0.8 * args.trials)
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gp, seconds, its = _fit(kernel, x[:first], y[:first], max_iterations=15000, restarts=1)
+        rows.append(
+            (f"first fit ({first} trials)", seconds, its, gp.log_marginal_likelihood_value_)
+        )
+        warm = gp.kernel_
+        for name, cap, restarts in (
+            ("refit, warm + random start, to convergence (before)", 15000, 1),
+            ("refit, warm alone, to convergence", 15000, 0),
+            (f"refit, warm + random start, <= {REFIT_ITERATIONS} each (now)", REFIT_ITERATIONS, 1),
+        ):
+            gp, seconds, its = _fit(warm, x, y, max_iterations=cap, restarts=restarts)
+            rows.append((name, seconds, its, gp.log_marginal_likelihood_value_))
+    print(f"GP hyperparameter fits, {args.trials} trials x {args.inputs} inputs\n")
+    print("| fit | s | L-BFGS iterations | log marginal likelihood |")
+    print("|---|---|---|---|")
+    for name, seconds, its, lml in rows:
+        print(f"| {name} | {seconds:.1f} | {its} | {lml:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
