@@ -48,6 +48,7 @@ from hardware_models._designs import (  # noqa: E402
     METRICS,
     DesignRow,
     cross_validate,
+    design_model,
     fit_coefficients,
     price_rows,
     read_design_rows,
@@ -190,41 +191,50 @@ def bootstrap_interval(
     return float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))
 
 
-def bram_residual_ceiling(rows: list[DesignRow], predictions: list[dict[str, float]]) -> float:
+def bram_residual_ceiling(rows: list[DesignRow]) -> float:
     """Share of rows whose BRAM_18K a learned correction of the counted value makes equal.
 
-    scikit-learn's ``HistGradientBoostingClassifier`` (seed 0) predicts the residual in half
-    blocks from per-row features: weight bits, requested reuse, layer count, and for the first
-    and last layer its inputs, outputs, the reuse factor hls4ml uses, weights a ROM word and
-    weights; plus the largest and smallest weights a word and the counted BRAM_18K. Each row
-    is predicted by a model fitted without its network (``GroupKFold(5)``).
+    scikit-learn's ``HistGradientBoostingClassifier`` (seed 0) predicts the residual (reported
+    minus counted, in half blocks) from what a row records and what the model derives from it:
+    weight bits, requested reuse, layer count; for the first and the last layer its inputs,
+    outputs, the reuse factor hls4ml uses, weights a ROM word, weights, reuse over inputs,
+    ``outidx`` bits, counted BRAM_18K and whether its ROM is wide; the largest and smallest
+    weights a word, the counted total and the layers counted in block RAM. Each row is
+    predicted by a model fitted without its network (``GroupKFold(5)``).
     """
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import GroupKFold
 
-    from hardware_models import reuse_factor
-
-    def features(row: DesignRow, counted: float) -> list[float]:
+    def features(row: DesignRow) -> tuple[list[float], float]:
+        model, config = design_model(row)
+        per_layer = list(model.cost(config).per_layer.values())
         layers = []
-        for n_in, n_out in zip(row.widths[:-1], row.widths[1:], strict=True):
-            used = reuse_factor(n_in, n_out, row.reuse, strategy=row.strategy)
-            layers.append([n_in, n_out, used, math.ceil(n_in * n_out / used), n_in * n_out])
-        words = [layer[3] for layer in layers]
+        shapes = zip(row.widths[:-1], row.widths[1:], strict=True)
+        for (n_in, n_out), cost in zip(shapes, per_layer, strict=True):
+            used, words = cost["reuse_factor"], cost["multipliers"]
+            outscale = max(used / n_in, 1.0)
+            layers.append(
+                [n_in, n_out, used, words, n_in * n_out, used / n_in,
+                 math.ceil(math.log2(outscale)), cost["bram"], float(words >= 9)]
+            )  # fmt: skip
+        counted = sum(layer[7] for layer in layers)
+        per_word = [layer[3] for layer in layers]
+        in_bram = sum(layer[7] > 0.5 for layer in layers)
+        summary = [max(per_word), min(per_word), counted, in_bram]
         return [
             row.weight_bits,
             row.reuse,
             len(layers),
-            max(words),
-            min(words),
-            counted,
             *layers[0],
             *layers[-1],
-        ]
+            *summary,
+        ], counted
 
-    pairs = list(zip(rows, (p["BRAM_18K"] for p in predictions), strict=True))
-    x = np.array([features(row, counted) for row, counted in pairs])
-    residual = np.array([round(2 * row.reported["BRAM_18K"]) - round(2 * c) for row, c in pairs])
+    table = [features(row) for row in rows]
+    x = np.array([f for f, _ in table])
+    reported = np.array([round(2 * row.reported["BRAM_18K"]) for row in rows])
+    residual = reported - np.array([round(2 * c) for _, c in table])
     groups = np.unique([r.network for r in rows], return_inverse=True)[1]
     predicted = np.zeros_like(residual)
     for train, test in GroupKFold(5).split(x, residual, groups):
@@ -279,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             figures["shipped"][metric]["mape_95"] = [lo, hi]
             print(f"  {metric}: MAPE 95 % interval {lo:.1f} - {hi:.1f} (networks resampled)")
     if args.bram_residual:
-        share = bram_residual_ceiling(rows, shipped)
+        share = bram_residual_ceiling(rows)
         figures["shipped"]["BRAM_18K"]["equal_learned_correction"] = share
         print(
             f"\nBRAM_18K equal with a learned correction (grouped CV): {100 * share:.1f} % "
