@@ -25,10 +25,10 @@ REFIT_ITERATIONS = 50
 """L-BFGS iterations of each start of a hyperparameter refit (the first fit runs to convergence).
 
 A first fit starts from unit length scales and from one random draw, each run to convergence
-(513 iterations at 200 trials x 150 inputs). A refit starts from the last fit's optimum and
-from one random draw, each stopped after this many iterations: at 250 trials x 150 inputs the
-warm start converges in 147 and, stopped at 50, loses 0.08 nats of log marginal likelihood
-(115.80 vs 115.88) for a third of the time (`python bench/surrogate_refit.py`,
+(about 500 iterations at 200 trials x 150 inputs). A refit starts from the last fit's optimum
+and from one random draw, each stopped after this many iterations: at 250 trials x 150 inputs
+the warm start converges in about 150 and, stopped at 50, loses 0.08-0.15 nats of log marginal
+likelihood (of 115.88) for 40 % of the time (`python bench/surrogate_refit.py`,
 docs/benchmarks.md). On the example study's own data, uncapped refits past 250 trials had cost
 about 10 minutes each (2 scales x 2 starts). The random start is kept: without it the
 sampler reached 0.85 of the known front's hypervolume in
