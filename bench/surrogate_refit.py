@@ -30,11 +30,14 @@ import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
-from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-from dse.optimizers._surrogate import REFIT_ITERATIONS, _capped_lbfgs  # noqa: E402
+from dse.optimizers._surrogate import (  # noqa: E402
+    REFIT_ITERATIONS,
+    _capped_lbfgs,
+    initial_kernel,
+)
 
 
 def _fit(kernel, x, y, *, max_iterations: int | None, restarts: int):
@@ -79,9 +82,7 @@ def main() -> None:
     x = rng.random((args.trials, args.inputs))
     weights = rng.standard_normal(args.inputs) * (rng.random(args.inputs) < 0.1)
     y = np.tanh(x @ weights) + 0.01 * rng.standard_normal(args.trials)
-    kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
-        np.ones(args.inputs), (1e-2, 1e2), nu=2.5
-    ) + WhiteKernel(1e-6, (1e-9, 1e-3))
+    kernel = initial_kernel(args.inputs)
     first = int(0.8 * args.trials)
     rows = []
     with warnings.catch_warnings():

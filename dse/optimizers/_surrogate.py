@@ -82,13 +82,10 @@ class Surrogate:
         """A Matérn-5/2 GP with one length scale per input, warm-started from the last fit."""
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.gaussian_process import GaussianProcessRegressor
-        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
         kernel = self._kernels.get((objective, scale))
         if kernel is None:
-            kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
-                np.ones(x.shape[1]), (1e-2, 1e2), nu=2.5
-            ) + WhiteKernel(1e-6, (1e-9, 1e-3))
+            kernel = initial_kernel(x.shape[1])
         seed = int(rng.integers(2**31))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -111,6 +108,17 @@ class Surrogate:
                     return fitted
             gp = GaussianProcessRegressor(kernel, normalize_y=True, optimizer=None)
             return gp.fit(x, y)
+
+
+def initial_kernel(n_inputs: int) -> Any:
+    """The kernel a first fit starts from: a constant times a Matérn-5/2 with unit length
+    scales, one per input (bounds 1e-2..1e2, inputs encoded in [0, 1]), plus a white-noise
+    floor near zero (scores are deterministic)."""
+    from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+    return ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
+        np.ones(n_inputs), (1e-2, 1e2), nu=2.5
+    ) + WhiteKernel(1e-6, (1e-9, 1e-3))
 
 
 def _capped_lbfgs(

@@ -259,6 +259,13 @@ def test_leave_one_out_correlation_matches_refitting_without_each_point() -> Non
     assert expected > 0.8
 
 
+def _smooth_objective() -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
+    """60 points of a smooth objective of 6 inputs (one ignored), and the generator after."""
+    rng = np.random.default_rng(1)
+    x = rng.random((60, 6))
+    return rng, x, np.sin(3 * x[:, 0]) + x[:, 1] ** 2 + 0.1 * x[:, 2]
+
+
 def test_a_refit_starts_from_the_last_optimum_and_stops_at_its_iteration_cap(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -266,9 +273,7 @@ def test_a_refit_starts_from_the_last_optimum_and_stops_at_its_iteration_cap(
 
     from dse.optimizers import _surrogate
 
-    rng = np.random.default_rng(1)
-    x = rng.random((60, 6))
-    y = np.sin(3 * x[:, 0]) + x[:, 1] ** 2 + 0.1 * x[:, 2]
+    rng, x, y = _smooth_objective()
     surrogate = _surrogate.Surrogate()
     surrogate.fit(0, x[:40], y[:40], rng)
     last = {scale: kernel.theta.copy() for (_, scale), kernel in surrogate._kernels.items()}
@@ -294,9 +299,7 @@ def test_a_refit_reaches_the_converged_likelihood() -> None:
 
     from dse.optimizers._surrogate import Surrogate
 
-    rng = np.random.default_rng(1)
-    x = rng.random((60, 6))
-    y = np.sin(3 * x[:, 0]) + x[:, 1] ** 2 + 0.1 * x[:, 2]
+    rng, x, y = _smooth_objective()
     surrogate = Surrogate()
     surrogate.fit(0, x[:40], y[:40], rng)
     gp, warp = surrogate.fit(0, x, y, rng)  # grown by half: a refit
