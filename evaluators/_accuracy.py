@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import torch
@@ -112,32 +112,55 @@ class AccuracyEvaluator(Evaluator):
         return self._placed
 
     def score(self, configuration: Configuration) -> Score:
-        model, _ = self._on_device()
-        approximated = apply(model, configuration, self._cache)
-        if self._prefix is None:
-            self._prefix = PrefixCache(model, max_bytes=self.cache_mb << 20)
-
-        def forward(x: torch.Tensor, start: int) -> torch.Tensor:
-            assert self._prefix is not None
-            return self._prefix.run(approximated, configuration, x, key=start)
-
-        return self._accuracy(forward)
+        return self._score(self.predictions(configuration))
 
     def reference(self) -> Score:
         """The float model's accuracy on the same samples."""
-        model, _ = self._on_device()
-        return self._accuracy(lambda x, _start: model(x))
+        return self._score(self.predictions())
 
-    def _accuracy(self, forward: Callable[[torch.Tensor, int], torch.Tensor]) -> Score:
-        _, data = self._on_device()
-        correct = 0
+    def predictions(self, configuration: Configuration | None = None) -> torch.Tensor:
+        """The top-1 class predicted for every scored sample, in the split's order.
+
+        Beside `labels`, it gives per-sample correctness, which a paired comparison of two
+        configurations on the same samples needs (e.g. the standard error of an accuracy loss
+        against the float model, from the samples on which the two disagree).
+
+        Args:
+            configuration: the formats to apply; None scores the float model.
+
+        Returns:
+            Class indices, shape (n,), int64, on the CPU; n is `len(labels)`.
+        """
+        model, data = self._on_device()
+        if configuration is None:
+
+            def forward(x: torch.Tensor, _start: int) -> torch.Tensor:
+                return model(x)
+
+        else:
+            approximated = apply(model, configuration, self._cache)
+            if self._prefix is None:
+                self._prefix = PrefixCache(model, max_bytes=self.cache_mb << 20)
+
+            def forward(x: torch.Tensor, start: int) -> torch.Tensor:
+                assert self._prefix is not None
+                return self._prefix.run(approximated, configuration, x, key=start)
+
+        predicted = []
         with torch.inference_mode(), exact_float32():
             for start in range(0, len(data), self.batch_size):
                 logits = forward(data.x[start : start + self.batch_size], start)
-                correct += int(
-                    (logits.argmax(dim=1) == data.y[start : start + self.batch_size]).sum()
-                )
-        n = len(data)
+                predicted.append(logits.argmax(dim=1).cpu())
+        return torch.cat(predicted) if predicted else torch.empty(0, dtype=torch.int64)
+
+    @property
+    def labels(self) -> torch.Tensor:
+        """The true class of every scored sample, shape (n,), integer, on the CPU."""
+        return self._data().y
+
+    def _score(self, predicted: torch.Tensor) -> Score:
+        n = len(predicted)
+        correct = int((predicted == self.labels).sum())
         return Score(accuracy=correct / n, fidelity=self.fidelity, samples=n)
 
 

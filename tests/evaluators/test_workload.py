@@ -74,6 +74,26 @@ def test_scores_are_deterministic_and_coarse_formats_cost_accuracy(lenet_workloa
     assert evaluator.score(coarse) == AccuracyEvaluator(lenet_workload).score(coarse)
 
 
+def test_predictions_are_the_models_top1_classes_and_give_its_score(lenet_workload) -> None:
+    evaluator = AccuracyEvaluator(lenet_workload, batch_size=100, max_samples=250)
+    x = lenet_workload.data.validation.x[:250]
+    with torch.no_grad():
+        float_classes = lenet_workload.model(x).argmax(dim=1)
+    assert torch.equal(evaluator.predictions(), float_classes)
+    assert torch.equal(evaluator.labels, lenet_workload.data.validation.y[:250])
+    coarse = Configuration.of(
+        {n: LayerConfig(weights=WeightSharing(3)) for n in lenet_workload.layers()}
+    )
+    with torch.no_grad():
+        coarse_classes = apply(lenet_workload.model, coarse)(x).argmax(dim=1)
+    predicted = evaluator.predictions(coarse)
+    assert predicted.shape == (250,) and predicted.dtype == torch.int64
+    assert torch.equal(predicted, coarse_classes)
+    assert not torch.equal(predicted, float_classes)
+    correct = (coarse_classes == evaluator.labels).sum().item()
+    assert evaluator.score(coarse).accuracy == correct / 250
+
+
 def test_layer_shapes_of_lenet(lenet_workload) -> None:
     shapes = layer_shapes(lenet_workload.model, lenet_workload.data.train.x)
     assert shapes["conv1"].weight_shape == (6, 1, 3, 3)
