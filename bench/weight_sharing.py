@@ -76,8 +76,12 @@ BUDGETS = (0.005, 0.002)
 """Loss budgets, as fractions of top-1 (0.5 and 0.2 points)."""
 GUARDS = {0.0: "x", 1.0: "x+1se"}
 """The rules that choose a point within a budget, by the standard errors added to its
-validation loss: none (the issue's rule), and one, which discounts the luck of the most
-compressed point among many that are re-scored (its validation loss is their minimum)."""
+validation loss (the JSON keys they write): none, the point's validation loss itself within
+the budget; and one. Of many re-scored points, the most compressed one whose noisy loss fell
+under the budget is likely to have been lucky (its loss is biased low, the winner's curse);
+one standard error discounts that, a heuristic that does not correct for the number of
+points compared."""
+RULES = {0.0: "the loss within the budget", 1.0: "the loss + 1 standard error within it"}
 
 
 def _problem(data: dict[str, Any], folder: Path) -> Problem:
@@ -88,23 +92,41 @@ def _problem(data: dict[str, Any], folder: Path) -> Problem:
     return Problem.from_file(path)
 
 
-def paired_loss(reference: torch.Tensor, predicted: torch.Tensor, labels: torch.Tensor):
+def paired_loss(
+    reference: torch.Tensor, predicted: torch.Tensor, labels: torch.Tensor
+) -> tuple[float, float]:
     """Top-1 loss of `predicted` against `reference` on the same samples, and its standard
-    error, both in points: with d_i = [reference right] - [predicted right] (-1, 0 or 1), the
-    loss is the mean of d and its standard error sd(d) / sqrt(n). Only the samples on which
-    the two disagree contribute, so a paired loss is known far better than two separate
-    accuracies (each a binomial of sd 0.34 points on 5,000 samples at 94 %)."""
+    error, both in points of top-1.
+
+    With d_i = [reference right] - [predicted right] (-1, 0 or 1), the loss is the mean of d
+    and its standard error sd(d) / sqrt(n). Only the samples that exactly one of the two gets
+    right contribute, so a paired loss is known far better than the difference of two
+    separate accuracies (each a binomial of sd 0.34 points on 5,000 samples at 94 %).
+
+    Args:
+        reference, predicted: predicted classes, shape (n,); labels: true classes, shape (n,).
+
+    Raises:
+        ValueError: fewer than 2 samples (no standard error).
+    """
+    n = len(labels)
+    if n < 2:
+        raise ValueError(f"paired_loss: needs at least 2 samples, got {n}")
     d = (reference == labels).double() - (predicted == labels).double()
-    n = len(d)
     return 100 * float(d.mean()), 100 * float(d.std(correction=1)) / n**0.5
 
 
 def _best_within(
     points: list, losses: dict[int, tuple[float, float]], budget: float, guard: float
-):
-    """The point of least weight memory whose validation loss (points, by trial number) plus
-    `guard` standard errors is within `budget` points."""
-    within = [p for p in points if losses[p.number][0] + guard * losses[p.number][1] <= budget]
+) -> Any:
+    """The point of least weight memory whose loss (points, with its standard error, by
+    trial number) plus `guard` standard errors is within `budget` points; None if none is."""
+
+    def counted(number: int) -> float:
+        loss, error = losses[number]
+        return loss + guard * error if guard else loss
+
+    within = [p for p in points if counted(p.number) <= budget]
     return min(within, key=lambda p: p.values["weight_bits"], default=None)
 
 
@@ -122,20 +144,17 @@ def run(args: argparse.Namespace, data: dict[str, Any], label: str, optimizer: d
     assert problem.workload is not None
     test = _Split(problem, "test")
     points = list(result.front.points)
-    if args.choose_on_subset:  # the subset's losses, no standard errors
-        losses = {
-            p.number: (100 * (problem.reference_accuracy - p.values["accuracy"]), 0.0)
-            for p in points
-        }
+    if args.choose_on_subset:  # the search's own subset: its losses, paired
+        chooser = _Split(problem, "validation", max_samples=args.subset)
     else:  # the search's subset is too small to tell 0.2 points: re-score the front
         # points whose subset loss is beyond the largest budget by more than the margin are
         # left out: the paired loss of a point that disagrees with the float model on a
-        # fraction d of the images has a standard error of about sqrt(d / n) (binomial),
-        # 0.45 pt for d = 2 % on 1,000 images, so 1 point is about 2 standard errors
+        # fraction f of the images has a standard error of about sqrt(f / n) (binomial),
+        # 0.45 pt for f = 2 % on 1,000 images, so 1 point is about 2 standard errors
         limit = max(BUDGETS) + args.rescore_margin / 100
         points = [p for p in points if problem.reference_accuracy - p.values["accuracy"] <= limit]
-        validation = _Split(problem, "validation")
-        losses = {p.number: validation.loss(p.configuration) for p in points}
+        chooser = _Split(problem, "validation")
+    losses = {p.number: chooser.loss(p.configuration) for p in points}
     float_bits = problem.cost_model.cost(Configuration()).values["weight_bits"]
     row: dict[str, Any] = {
         "run": label,
@@ -163,13 +182,15 @@ def run(args: argparse.Namespace, data: dict[str, Any], label: str, optimizer: d
 
 
 class _Split:
-    """Paired losses of configurations against the float model on one whole split (points of
-    top-1, with standard errors; `paired_loss`). The float model's predictions are computed
-    once, and every configuration's once."""
+    """Paired losses of configurations against the float model on one split, whole or its
+    first `max_samples` (points of top-1, with standard errors; `paired_loss`). The float
+    model's predictions are computed once, and every configuration's once."""
 
-    def __init__(self, problem: Problem, split: str) -> None:
+    def __init__(self, problem: Problem, split: str, max_samples: int | None = None) -> None:
         assert problem.workload is not None
-        self.scorer = AccuracyEvaluator(problem.workload, split=split, batch_size=1000)
+        self.scorer = AccuracyEvaluator(
+            problem.workload, split=split, batch_size=1000, max_samples=max_samples
+        )
         self.reference = self.scorer.predictions()
         self.labels = self.scorer.labels
         self.reference_accuracy = float((self.reference == self.labels).double().mean())
@@ -301,10 +322,11 @@ def main(argv: list[str] | None = None) -> int:
         data["search_space"] = MIXED_SPACE
         rows.append(run(args, data, "mixed/bayesian-0", OPTIMIZERS["bayesian"]))
         rows.append(ptq8(args))
+    on = "the search subset" if args.choose_on_subset else "the whole validation split"
     for guard, rule in GUARDS.items():
         print(
-            f"\nChosen on validation with loss + {guard:g} standard errors within the budget; "
-            "cells: compression (validation / test loss, points, +- standard error)\n"
+            f"\nChosen on {on} with {RULES[guard]}; cells: compression (validation / test "
+            "loss, points, +- standard error)\n"
             "\n| run | evaluated | front | x at <= 0.5 pt | x at <= 0.2 pt | s |"
             "\n|---|---|---|---|---|---|"
         )

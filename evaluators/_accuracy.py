@@ -125,11 +125,18 @@ class AccuracyEvaluator(Evaluator):
         configurations on the same samples needs (e.g. the standard error of an accuracy loss
         against the float model, from the samples on which the two disagree).
 
+        Each call is a full forward pass over the scored samples (the float prefix cache
+        and the approximated weights are reused, the predictions are not stored).
+
         Args:
             configuration: the formats to apply; None scores the float model.
 
         Returns:
             Class indices, shape (n,), int64, on the CPU; n is `len(labels)`.
+
+        Raises:
+            EvaluationError: the evaluator's device is unknown or absent.
+            WorkloadError: the workload has no such split.
         """
         model, data = self._on_device()
         if configuration is None:
@@ -155,8 +162,14 @@ class AccuracyEvaluator(Evaluator):
 
     @property
     def labels(self) -> torch.Tensor:
-        """The true class of every scored sample, shape (n,), integer, on the CPU."""
-        return self._data().y
+        """The true class of every scored sample, shape (n,), on the CPU (int64 for the
+        built-in datasets); the workload's own tensor when it is there: read it, do not
+        modify it.
+
+        Raises:
+            WorkloadError: the workload has no such split.
+        """
+        return self._data().y.cpu()
 
     def _score(self, predicted: torch.Tensor) -> Score:
         n = len(predicted)

@@ -81,6 +81,8 @@ def test_predictions_are_the_models_top1_classes_and_give_its_score(lenet_worklo
         float_classes = lenet_workload.model(x).argmax(dim=1)
     assert torch.equal(evaluator.predictions(), float_classes)
     assert torch.equal(evaluator.labels, lenet_workload.data.validation.y[:250])
+    float_correct = (float_classes == evaluator.labels).sum().item()
+    assert evaluator.reference().accuracy == float_correct / 250
     coarse = Configuration.of(
         {n: LayerConfig(weights=WeightSharing(3)) for n in lenet_workload.layers()}
     )
