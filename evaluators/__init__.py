@@ -55,6 +55,7 @@ from evaluators._weight_noise import InertiaProxy, NormalizedInertiaProxy, Weigh
 from evaluators._weight_sharing import WeightSharing, share_weights
 from evaluators._workload import (
     APPROXIMABLE,
+    Checkpoint,
     Workload,
     available_checkpoints,
     build_workload,
@@ -68,6 +69,7 @@ __all__ = [
     "DATASET_FORMATS",
     "BUILTIN_MODELS",
     "CALIBRATION_METHODS",
+    "Checkpoint",
     "REGRESSIONS",
     "AccuracyEvaluator",
     "Add",

@@ -10,6 +10,7 @@ import logging
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -88,7 +89,10 @@ def build_workload(
         model: a built-in name (`BUILTIN_MODELS`) or `package.module:function` returning an
             `nn.Module` (the study file's folder is importable).
         dataset: a built-in name, a file or folder, or a `DatasetSpec` (see `load_dataset`).
-        seed: fixes the split, the initial weights and the training order.
+        seed: fixes the split, the initial weights and the training order; a checkpoint
+            that records the seed of the split it was trained on (as dse writes them) is
+            given that split instead, so that its training samples stay out of validation
+            and test whatever the study's seed.
         fractions: train, validation and test shares (datasets without a test split).
         validation: samples (or a fraction) carved from train for datasets with a test split.
         checkpoint: a state-dict file, read with `torch.load(weights_only=True)`, or the
@@ -107,14 +111,23 @@ def build_workload(
     Raises:
         WorkloadError: a file is missing or does not fit the model.
     """
-    state, rule, source = None, None, None
+    state, rule, source, split_seed = None, None, None, seed
     if checkpoint is not None:
         source = resolve_checkpoint(checkpoint, base_dir)
-        state, rule = read_checkpoint(source)
+        state, rule, trained_on = read_checkpoint(source)
+        if trained_on is not None and trained_on != seed:
+            logger.info(
+                "%s was trained on the split of seed %d: the data are split by it, not by "
+                "the study's seed %d",
+                source,
+                trained_on,
+                seed,
+            )
+            split_seed = trained_on
     data = load_dataset(
         dataset,
         fractions=fractions,
-        seed=seed,
+        seed=split_seed,
         base_dir=base_dir,
         validation=validation,
         normalization=rule,
@@ -126,6 +139,8 @@ def build_workload(
     if state is not None:
         _load_state(net, state, source)
         how = f"checkpoint {source}"
+        if split_seed != seed:
+            how += f", its split (seed {split_seed})"
     else:
         recipe = {
             "model": model,
@@ -147,7 +162,7 @@ def build_workload(
                 ) from None
         weights_file = cached
         if cached is not None and cached.exists():
-            state, _ = read_checkpoint(cached)
+            state = read_checkpoint(cached).state_dict
             _load_state(net, state, cached)
             how = f"cached weights {cached}"
         else:
@@ -163,7 +178,7 @@ def build_workload(
             )
             how = "trained"
             if cached is not None:
-                save_checkpoint(net, data.normalization, cached)
+                save_checkpoint(net, data.normalization, cached, split_seed=seed)
                 if partial is not None:
                     partial.unlink(missing_ok=True)
     net.eval()
@@ -202,18 +217,45 @@ def resolve_checkpoint(checkpoint: str, base_dir: Path) -> Path:
     raise WorkloadError(f"{path}: checkpoint not found (shipped checkpoints: {shipped})")
 
 
-def save_checkpoint(net: nn.Module, normalization: Normalization, path: Path) -> None:
-    """Write the model's weights and its input normalization atomically (by rename)."""
-    save_atomic({"state_dict": net.state_dict(), "normalization": normalization.to_dict()}, path)
+class Checkpoint(NamedTuple):
+    """What a checkpoint file holds.
+
+    Attributes:
+        state_dict: the model's parameters and buffers (unfolded), by name.
+        normalization: the input normalization it was trained with; None when not recorded.
+        split_seed: the seed of the data split it was trained on (its validation and test
+            samples are the ones it never saw); None when not recorded (a plain state dict,
+            or one written before dse recorded it).
+    """
+
+    state_dict: dict[str, torch.Tensor]
+    normalization: Normalization | None
+    split_seed: int | None
 
 
-def read_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], Normalization | None]:
-    """The state dict of a checkpoint file and the normalization it records, if any.
+def save_checkpoint(
+    net: nn.Module, normalization: Normalization, path: Path, *, split_seed: int | None = None
+) -> None:
+    """Write the model's weights, its input normalization and the seed of the data split it
+    was trained on (`split_seed`, when known) atomically (by rename)."""
+    content: dict[str, object] = {
+        "state_dict": net.state_dict(),
+        "normalization": normalization.to_dict(),
+    }
+    if split_seed is not None:
+        content["split_seed"] = int(split_seed)
+    save_atomic(content, path)
 
-    A plain state dict, or `{"state_dict": ..., "normalization": ...}` as dse writes.
+
+def read_checkpoint(path: Path) -> Checkpoint:
+    """The state dict of a checkpoint file, and the normalization and split seed it records.
+
+    A plain state dict, or `{"state_dict": ..., "normalization": ..., "split_seed": ...}` as
+    dse writes (the last two optional).
 
     Raises:
-        WorkloadError: the file is missing or not a state dict.
+        WorkloadError: the file is missing, not a state dict, or its split seed is not an
+            integer.
     """
     if not path.exists():
         raise WorkloadError(f"{path}: checkpoint not found")
@@ -221,14 +263,19 @@ def read_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], Normalization 
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file
         raise WorkloadError(f"{path}: cannot read checkpoint: {exc}".splitlines()[0]) from None
-    rule = None
+    rule, split_seed = None, None
     if isinstance(data, dict) and "state_dict" in data:
         if data.get("normalization") is not None:
             rule = Normalization.from_dict(data["normalization"])
+        split_seed = data.get("split_seed")
+        if split_seed is not None and (
+            isinstance(split_seed, bool) or not isinstance(split_seed, int)
+        ):
+            raise WorkloadError(f"{path}: split_seed: expected an integer, got {split_seed!r}")
         data = data["state_dict"]
     if not isinstance(data, dict):
         raise WorkloadError(f"{path}: expected a state dict, got {type(data).__name__}")
-    return data, rule
+    return Checkpoint(data, rule, split_seed)
 
 
 def _slug(text: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dse.config import load_study
 from dse.study import load_workload
-from evaluators import AccuracyEvaluator
+from evaluators import AccuracyEvaluator, read_checkpoint
 from results import atomic_write, provenance
 
 HELP = (
@@ -54,6 +54,7 @@ def main(args: argparse.Namespace) -> int:
             "study_file": str(args.study),
             "workload": config.workload.model_dump(mode="json"),
             "seed": config.study.seed,
+            "split_seed": read_checkpoint(args.output).split_seed,
             "accuracy": accuracy,
             "normalization": workload.data.normalization.to_dict(),
             "data_fingerprint": workload.data.fingerprint,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import pickle
 import struct
 from pathlib import Path
@@ -23,6 +24,7 @@ from evaluators import (
     ResNet18,
     TrainingRecipe,
     WorkloadError,
+    available_checkpoints,
     fold_batchnorm,
     load_dataset,
     read_checkpoint,
@@ -340,8 +342,41 @@ def test_checkpoints_carry_their_normalization(tmp_path: Path) -> None:
 
     net = _net()
     path = tmp_path / "net.pt"
-    save_checkpoint(net, Normalization((0.1,), (0.2,)), path)
-    state, rule = read_checkpoint(path)
+    save_checkpoint(net, Normalization((0.1,), (0.2,)), path, split_seed=3)
+    state, rule, split_seed = read_checkpoint(path)
     assert rule == Normalization((0.1,), (0.2,)) and set(state) == set(net.state_dict())
+    assert split_seed == 3
     torch.save(net.state_dict(), tmp_path / "plain.pt")
-    assert read_checkpoint(tmp_path / "plain.pt")[1] is None
+    assert read_checkpoint(tmp_path / "plain.pt").normalization is None
+    assert read_checkpoint(tmp_path / "plain.pt").split_seed is None
+    torch.save({"state_dict": net.state_dict(), "split_seed": "0"}, tmp_path / "bad.pt")
+    with pytest.raises(WorkloadError, match="bad.pt: split_seed: expected an integer"):
+        read_checkpoint(tmp_path / "bad.pt")
+
+
+def test_a_checkpoint_keeps_the_split_it_was_trained_on(lenet_workload, tmp_path: Path) -> None:
+    """A study of another seed loading trained weights must not validate or test on the
+    samples they were trained on: the checkpoint's split seed decides the split."""
+    from evaluators import build_workload, save_checkpoint
+
+    trained = lenet_workload.data  # seed 0
+    path = tmp_path / "lenet.pt"
+    save_checkpoint(lenet_workload.model, trained.normalization, path, split_seed=0)
+    other = build_workload("lenet5", "digits", seed=1, checkpoint=str(path)).data
+    for split in ("train", "validation", "test"):
+        assert torch.equal(getattr(other, split).x, getattr(trained, split).x), split
+    assert (
+        "its split (seed 0)"
+        in build_workload("lenet5", "digits", seed=1, checkpoint=str(path)).description
+    )
+    torch.save(lenet_workload.model.state_dict(), tmp_path / "plain.pt")
+    plain = build_workload("lenet5", "digits", seed=1, checkpoint=str(tmp_path / "plain.pt"))
+    assert not torch.equal(plain.data.validation.x, trained.validation.x)  # no record: seed 1
+
+
+def test_the_shipped_checkpoint_records_the_split_it_was_trained_on() -> None:
+    from evaluators._workload import CHECKPOINT_DIR
+
+    for name in available_checkpoints():
+        record = json.loads((CHECKPOINT_DIR / f"{name}.json").read_text())
+        assert read_checkpoint(CHECKPOINT_DIR / f"{name}.pt").split_seed == record["seed"]
