@@ -126,7 +126,8 @@ def _best_within(
         loss, error = losses[number]
         return loss + guard * error if guard else loss
 
-    within = [p for p in points if counted(p.number) <= budget]
+    # losses are multiples of 100 / n points: a loss equal to the budget may be off by an ulp
+    within = [p for p in points if counted(p.number) <= budget + 1e-9]
     return min(within, key=lambda p: p.values["weight_bits"], default=None)
 
 
