@@ -116,18 +116,21 @@ def paired_loss(
     return 100 * float(d.mean()), 100 * float(d.std(correction=1)) / n**0.5
 
 
+def _within(loss: tuple[float, float], budget: float, guard: float) -> bool:
+    """Whether a loss (points, with its standard error) plus `guard` standard errors is
+    within `budget` points. Losses are multiples of 100 / n points: one equal to the budget
+    may be off by an ulp, hence the tolerance."""
+    value, error = loss
+    return (value + guard * error if guard else value) <= budget + 1e-9
+
+
 def _best_within(
     points: list, losses: dict[int, tuple[float, float]], budget: float, guard: float
 ) -> Any:
     """The point of least weight memory whose loss (points, with its standard error, by
     trial number) plus `guard` standard errors is within `budget` points; None if none is."""
 
-    def counted(number: int) -> float:
-        loss, error = losses[number]
-        return loss + guard * error if guard else loss
-
-    # losses are multiples of 100 / n points: a loss equal to the budget may be off by an ulp
-    within = [p for p in points if counted(p.number) <= budget + 1e-9]
+    within = [p for p in points if _within(losses[p.number], budget, guard)]
     return min(within, key=lambda p: p.values["weight_bits"], default=None)
 
 
@@ -227,7 +230,7 @@ class _Single:
         row: dict[str, Any] = {"run": label, "evaluated": 1, "front": "-", "seconds": "-"}
         for guard, rule in GUARDS.items():
             for budget in BUDGETS:
-                within = loss + guard * error <= 100 * budget
+                within = _within((loss, error), 100 * budget, guard)
                 row[f"{rule}@{budget * 100:g}"] = point if within else None
         print(json.dumps(row), flush=True)
         return row

@@ -111,10 +111,10 @@ def build_workload(
     Raises:
         WorkloadError: a file is missing or does not fit the model.
     """
-    state, rule, source, split_seed = None, None, None, seed
+    state, rule, source, split_seed, trained_data = None, None, None, seed, None
     if checkpoint is not None:
         source = resolve_checkpoint(checkpoint, base_dir)
-        state, rule, trained_on = read_checkpoint(source)
+        state, rule, trained_on, trained_data = read_checkpoint(source)
         if trained_on is not None and trained_on != seed:
             logger.info(
                 "%s was trained on the split of seed %d: the data are split by it, not by "
@@ -132,6 +132,15 @@ def build_workload(
         validation=validation,
         normalization=rule,
     )
+    if trained_data is not None and data.fingerprint != trained_data:
+        logger.warning(
+            "%s: the data (fingerprint %s) are not those it was trained on (%s): validation "
+            "and test may hold samples it was trained on (check workload.validation and "
+            "workload.splits against its own)",
+            source,
+            data.fingerprint,
+            trained_data,
+        )
     torch.manual_seed(seed)
     net = _build_model(model, data, base_dir)
     check_fits(net, model, data)
@@ -178,7 +187,13 @@ def build_workload(
             )
             how = "trained"
             if cached is not None:
-                save_checkpoint(net, data.normalization, cached, split_seed=seed)
+                save_checkpoint(
+                    net,
+                    data.normalization,
+                    cached,
+                    split_seed=seed,
+                    data_fingerprint=data.fingerprint,
+                )
                 if partial is not None:
                     partial.unlink(missing_ok=True)
     net.eval()
@@ -226,36 +241,59 @@ class Checkpoint(NamedTuple):
         split_seed: the seed of the data split it was trained on (its validation and test
             samples are the ones it never saw); None when not recorded (a plain state dict,
             or one written before dse recorded it).
+        data_fingerprint: `Dataset.fingerprint` of the data it was trained with (content and
+            split); None when not recorded.
     """
 
     state_dict: dict[str, torch.Tensor]
     normalization: Normalization | None
     split_seed: int | None
+    data_fingerprint: str | None
 
 
 def save_checkpoint(
-    net: nn.Module, normalization: Normalization, path: Path, *, split_seed: int | None = None
+    weights: nn.Module | dict[str, torch.Tensor],
+    normalization: Normalization,
+    path: Path,
+    *,
+    split_seed: int | None = None,
+    data_fingerprint: str | None = None,
 ) -> None:
-    """Write the model's weights, its input normalization and the seed of the data split it
-    was trained on (`split_seed`, when known) atomically (by rename)."""
-    content: dict[str, object] = {
-        "state_dict": net.state_dict(),
-        "normalization": normalization.to_dict(),
-    }
+    """Write a checkpoint atomically (by rename): the weights, their input normalization and,
+    when known, the data split they were trained on.
+
+    Args:
+        weights: the model (unfolded, as trained) or its state dict.
+        normalization: the input normalization it was trained with.
+        path: the file to write.
+        split_seed: the seed of the split it was trained on; a study loading the file is
+            split by it.
+        data_fingerprint: `Dataset.fingerprint` of its data; a study on other data (or
+            split otherwise) is warned.
+
+    Raises:
+        OSError: the file cannot be written.
+    """
+    state = weights.state_dict() if isinstance(weights, nn.Module) else weights
+    content: dict[str, object] = {"state_dict": state, "normalization": normalization.to_dict()}
     if split_seed is not None:
         content["split_seed"] = int(split_seed)
+    if data_fingerprint is not None:
+        content["data_fingerprint"] = str(data_fingerprint)
     save_atomic(content, path)
 
 
 def read_checkpoint(path: Path) -> Checkpoint:
-    """The state dict of a checkpoint file, and the normalization and split seed it records.
+    """What a checkpoint file holds: a plain state dict, or `{"state_dict": ...,
+    "normalization": ..., "split_seed": ..., "data_fingerprint": ...}` as dse writes (all but
+    the first optional).
 
-    A plain state dict, or `{"state_dict": ..., "normalization": ..., "split_seed": ...}` as
-    dse writes (the last two optional).
+    Returns:
+        A `Checkpoint`; what the file does not record is None.
 
     Raises:
         WorkloadError: the file is missing, not a state dict, or its split seed is not an
-            integer.
+            integer in 0..2**31-1 (the study seed's range).
     """
     if not path.exists():
         raise WorkloadError(f"{path}: checkpoint not found")
@@ -263,19 +301,25 @@ def read_checkpoint(path: Path) -> Checkpoint:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file
         raise WorkloadError(f"{path}: cannot read checkpoint: {exc}".splitlines()[0]) from None
-    rule, split_seed = None, None
+    rule, split_seed, fingerprint = None, None, None
     if isinstance(data, dict) and "state_dict" in data:
         if data.get("normalization") is not None:
             rule = Normalization.from_dict(data["normalization"])
         split_seed = data.get("split_seed")
         if split_seed is not None and (
-            isinstance(split_seed, bool) or not isinstance(split_seed, int)
+            isinstance(split_seed, bool)
+            or not isinstance(split_seed, int)
+            or not 0 <= split_seed < 2**31
         ):
-            raise WorkloadError(f"{path}: split_seed: expected an integer, got {split_seed!r}")
+            raise WorkloadError(
+                f"{path}: split_seed: expected an integer in 0..2**31-1, got {split_seed!r}"
+            )
+        if data.get("data_fingerprint") is not None:
+            fingerprint = str(data["data_fingerprint"])
         data = data["state_dict"]
     if not isinstance(data, dict):
         raise WorkloadError(f"{path}: expected a state dict, got {type(data).__name__}")
-    return Checkpoint(data, rule, split_seed)
+    return Checkpoint(data, rule, split_seed, fingerprint)
 
 
 def _slug(text: str) -> str:

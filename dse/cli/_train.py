@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
 
 from dse.config import load_study
 from dse.study import load_workload
-from evaluators import AccuracyEvaluator, read_checkpoint
+from evaluators import AccuracyEvaluator, read_checkpoint, save_checkpoint
 from results import atomic_write, provenance
 
 HELP = (
@@ -27,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="FILE.pt",
-        help="also write the trained weights (unfolded, with their input normalization) "
+        help="also write the trained weights (unfolded, with their input normalization and the "
+        "data split they were trained on) "
         "there, and FILE.json with the command, recipe, seed and accuracies",
     )
 
@@ -48,13 +48,24 @@ def main(args: argparse.Namespace) -> int:
             print("dse: error: no weights file to copy (the model has no cache)", file=sys.stderr)
             return 2
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(workload.weights_file, args.output)
+        held = read_checkpoint(workload.weights_file)
+        if config.workload.checkpoint is None:  # trained here (or cached): on this split
+            split_seed, fingerprint = config.study.seed, workload.data.fingerprint
+        else:  # the study's own checkpoint: what it records
+            split_seed, fingerprint = held.split_seed, held.data_fingerprint
+        save_checkpoint(
+            held.state_dict,
+            held.normalization or workload.data.normalization,
+            args.output,
+            split_seed=split_seed,
+            data_fingerprint=fingerprint,
+        )
         record = {
             "command": "python -m dse train " + " ".join(sys.argv[2:]),
             "study_file": str(args.study),
             "workload": config.workload.model_dump(mode="json"),
             "seed": config.study.seed,
-            "split_seed": read_checkpoint(args.output).split_seed,
+            "split_seed": split_seed,
             "accuracy": accuracy,
             "normalization": workload.data.normalization.to_dict(),
             "data_fingerprint": workload.data.fingerprint,

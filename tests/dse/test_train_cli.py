@@ -20,13 +20,13 @@ def test_train_writes_a_checkpoint_a_study_can_name(tmp_path: Path) -> None:
     done = run_cli("train", str(path), "--output", str(out))
     assert done.returncode == 0, done.stderr
     assert "validation" in done.stdout and "test" in done.stdout
-    state, rule, split_seed = read_checkpoint(out)
+    state, rule, split_seed, fingerprint = read_checkpoint(out)
     assert "conv1.weight" in state and rule is not None and rule.identity
     assert split_seed == 0  # the study's: the split it was trained on
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["command"].startswith("python -m dse train")
     assert record["seed"] == 0 and record["workload"]["training"]["epochs"] == 3
-    assert record["split_seed"] == 0
+    assert record["split_seed"] == 0 and fingerprint == record["data_fingerprint"]
     trained = record["accuracy"]["validation"]
 
     data["workload"]["checkpoint"] = str(out)

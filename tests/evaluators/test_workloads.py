@@ -342,16 +342,19 @@ def test_checkpoints_carry_their_normalization(tmp_path: Path) -> None:
 
     net = _net()
     path = tmp_path / "net.pt"
-    save_checkpoint(net, Normalization((0.1,), (0.2,)), path, split_seed=3)
-    state, rule, split_seed = read_checkpoint(path)
+    save_checkpoint(net, Normalization((0.1,), (0.2,)), path, split_seed=3, data_fingerprint="ab")
+    state, rule, split_seed, fingerprint = read_checkpoint(path)
     assert rule == Normalization((0.1,), (0.2,)) and set(state) == set(net.state_dict())
-    assert split_seed == 3
+    assert (split_seed, fingerprint) == (3, "ab")
     torch.save(net.state_dict(), tmp_path / "plain.pt")
     assert read_checkpoint(tmp_path / "plain.pt").normalization is None
     assert read_checkpoint(tmp_path / "plain.pt").split_seed is None
     torch.save({"state_dict": net.state_dict(), "split_seed": "0"}, tmp_path / "bad.pt")
     with pytest.raises(WorkloadError, match="bad.pt: split_seed: expected an integer"):
         read_checkpoint(tmp_path / "bad.pt")
+    torch.save({"state_dict": net.state_dict(), "split_seed": -1}, tmp_path / "neg.pt")
+    with pytest.raises(WorkloadError, match="neg.pt: split_seed: expected an integer in"):
+        read_checkpoint(tmp_path / "neg.pt")
 
 
 def test_a_checkpoint_keeps_the_split_it_was_trained_on(lenet_workload, tmp_path: Path) -> None:
@@ -372,6 +375,37 @@ def test_a_checkpoint_keeps_the_split_it_was_trained_on(lenet_workload, tmp_path
     torch.save(lenet_workload.model.state_dict(), tmp_path / "plain.pt")
     plain = build_workload("lenet5", "digits", seed=1, checkpoint=str(tmp_path / "plain.pt"))
     assert not torch.equal(plain.data.validation.x, trained.validation.x)  # no record: seed 1
+
+
+def test_a_checkpoint_on_data_split_otherwise_is_warned(lenet_workload, tmp_path, caplog) -> None:
+    from evaluators import build_workload, save_checkpoint
+
+    trained = lenet_workload.data
+    path = tmp_path / "lenet.pt"
+    save_checkpoint(
+        lenet_workload.model,
+        trained.normalization,
+        path,
+        split_seed=0,
+        data_fingerprint=trained.fingerprint,
+    )
+    with caplog.at_level("WARNING", logger="evaluators"):
+        build_workload("lenet5", "digits", seed=1, checkpoint=str(path))
+        assert not caplog.records  # the same split: nothing to say
+        build_workload(
+            "lenet5", "digits", seed=0, checkpoint=str(path), fractions=(0.5, 0.25, 0.25)
+        )
+    assert "are not those it was trained on" in caplog.text
+
+
+def test_trained_weights_record_the_split_of_the_studys_seed(tmp_path: Path) -> None:
+    from evaluators import build_workload
+
+    workload = build_workload(
+        "lenet5", "digits", seed=1, training=TrainingRecipe(epochs=1), cache_dir=tmp_path
+    )
+    held = read_checkpoint(workload.weights_file)
+    assert (held.split_seed, held.data_fingerprint) == (1, workload.data.fingerprint)
 
 
 def test_the_shipped_checkpoint_records_the_split_it_was_trained_on() -> None:
