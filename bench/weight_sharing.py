@@ -43,6 +43,7 @@ import yaml  # noqa: E402
 from dse import Problem, minimize  # noqa: E402
 from dse.study import warm_start_points  # noqa: E402
 from evaluators import AccuracyEvaluator, Configuration  # noqa: E402
+from results import FrontPoint  # noqa: E402
 
 SHARED = {
     "study": {"name": "ws", "seed": 0, "output": "runs"},
@@ -134,6 +135,32 @@ def _best_within(
     return min(within, key=lambda p: p.values["weight_bits"], default=None)
 
 
+def _choices(
+    points: list[FrontPoint],
+    losses: dict[int, tuple[float, float]],
+    test: _Split,
+    float_bits: float,
+) -> dict[str, dict | None]:
+    """A row's cells: under each rule (`GUARDS`) and budget, the most compressed of `points`
+    within it (validation losses by trial number), with its compression and both losses;
+    None where no point is."""
+    cells: dict[str, dict | None] = {}
+    for guard, rule in GUARDS.items():
+        for budget in BUDGETS:
+            point = _best_within(points, losses, 100 * budget, guard)
+            cells[f"{rule}@{budget * 100:g}"] = (
+                None
+                if point is None
+                else {
+                    "trial": point.number,
+                    "x": float_bits / point.values["weight_bits"],
+                    "validation": losses[point.number],
+                    "test": test.loss(point.configuration),
+                }
+            )
+    return cells
+
+
 def run(args: argparse.Namespace, data: dict[str, Any], label: str, optimizer: dict) -> dict:
     folder = Path(args.runs) / label
     data = copy.deepcopy(data)
@@ -168,19 +195,7 @@ def run(args: argparse.Namespace, data: dict[str, Any], label: str, optimizer: d
         "front": len(result.front.points),
         "rescored": len(points),
     }
-    for guard, rule in GUARDS.items():
-        for budget in BUDGETS:
-            point = _best_within(points, losses, 100 * budget, guard)
-            key = f"{rule}@{budget * 100:g}"
-            if point is None:
-                row[key] = None
-                continue
-            row[key] = {
-                "trial": point.number,
-                "x": float_bits / point.values["weight_bits"],
-                "validation": losses[point.number],
-                "test": test.loss(point.configuration),
-            }
+    row |= _choices(points, losses, test, float_bits)
     print(json.dumps(row), flush=True)
     return row
 
@@ -221,17 +236,10 @@ class _Single:
 
     def __call__(self, configuration: Configuration, label: str) -> dict:
         bits = self.problem.cost_model.cost(configuration).values["weight_bits"]
-        loss, error = self.validation.loss(configuration)
-        point = {
-            "x": self.float_bits / bits,
-            "validation": (loss, error),
-            "test": self.test.loss(configuration),
-        }
+        point = FrontPoint(-1, {"weight_bits": bits}, configuration)  # no trial: number -1
+        losses = {point.number: self.validation.loss(configuration)}
         row: dict[str, Any] = {"run": label, "evaluated": 1, "front": "-", "seconds": "-"}
-        for guard, rule in GUARDS.items():
-            for budget in BUDGETS:
-                within = _within((loss, error), 100 * budget, guard)
-                row[f"{rule}@{budget * 100:g}"] = point if within else None
+        row |= _choices([point], losses, self.test, self.float_bits)
         print(json.dumps(row), flush=True)
         return row
 
